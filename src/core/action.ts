@@ -1,0 +1,52 @@
+import type { Selector } from "./selector.ts";
+
+declare const actionBrand: unique symbol;
+
+/** What `onMessage` returns: the next step of the loop. Opaque; build it with the functions below. */
+export interface Action<out State, out Custom> {
+  readonly [actionBrand]: { readonly state: State; readonly custom: Custom };
+}
+
+export const CONTINUE = 0;
+export const STOP = 1;
+
+/** The runtime form of an {@link Action}; one class so every action has the same shape. */
+export class ActionImpl {
+  constructor(
+    readonly kind: typeof CONTINUE | typeof STOP,
+    readonly state: unknown,
+    readonly selector: Selector<unknown> | undefined,
+    readonly code: number,
+    readonly reason: string,
+  ) {}
+}
+
+/** Continue the loop with `state`, keeping the current selector. */
+export function continueConnection<State>(state: State): Action<State, never> {
+  return new ActionImpl(CONTINUE, state, undefined, 0, "") as unknown as Action<State, never>;
+}
+
+/**
+ * Continue the loop with `state` and make `selector` the source of custom messages.
+ * The previous selector is unsubscribed first; passing the current one again keeps it.
+ */
+export function continueConnectionWithSelector<State, Custom>(
+  state: State,
+  selector: Selector<Custom>,
+): Action<State, Custom> {
+  return new ActionImpl(CONTINUE, state, selector as Selector<unknown>, 0, "") as unknown as Action<State, Custom>;
+}
+
+/** Stop the loop: the socket is closed with `code` (default 1000) and `onClose` runs once. */
+export function stopConnection(close?: { code?: number; reason?: string }): Action<never, never> {
+  const code = close?.code ?? 1000;
+  if (!isSendableCloseCode(code)) throw new RangeError(`stopConnection: ${code} is not a close code a server may send`);
+  return new ActionImpl(STOP, undefined, undefined, code, close?.reason ?? "") as unknown as Action<never, never>;
+}
+
+/** RFC 6455 §7.4: 1000-1014 less the reserved ones, and the 3000-4999 application range. */
+export function isSendableCloseCode(code: number): boolean {
+  if (!Number.isInteger(code)) return false;
+  if (code >= 3000 && code <= 4999) return true;
+  return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
+}

@@ -1,0 +1,316 @@
+import { ActionImpl, STOP } from "./action.ts";
+import { LiveConnection, nextConnectionId, type Transport } from "./connection.ts";
+import type { Message } from "./message.ts";
+import type { Selector } from "./selector.ts";
+import { textExceeds } from "./size.ts";
+import type { PendingUpgrade, UpgradeOptions } from "./upgrade.ts";
+
+type AnyMessage = Message<unknown>;
+type Options = UpgradeOptions<unknown, unknown, unknown>;
+
+/** Consumed queue slots kept before they are dropped in one splice. */
+const COMPACT_AFTER = 1024;
+
+/**
+ * One connection's loop: `onInit`, then `onMessage` for each message strictly one at a time and in
+ * order, then `onClose` exactly once. Adapters feed it frames and the socket's close; it never
+ * knows which runtime it runs on.
+ */
+export class Session {
+  readonly connection: LiveConnection;
+  /** Settles once `onClose` has settled (or was skipped because `onInit` failed). */
+  readonly finished: Promise<void>;
+
+  readonly #options: Options;
+  #state: unknown = undefined;
+  #hasState = false;
+  #queue: (AnyMessage | undefined)[] = [];
+  #head = 0;
+  /** A handler is running (sync or async): new messages wait in the queue. */
+  #busy = true;
+  /** The message whose async handler is pending. */
+  #current: AnyMessage | undefined;
+  /** False once the closed notice is queued or the loop was stopped: later input is dropped. */
+  #accepting = true;
+  /** `onClose` has started (or was skipped): nothing else runs. */
+  #done = false;
+  #closeSettled = false;
+  #selector: Selector<unknown> | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #resolveFinished!: () => void;
+  #idleWaiters: (() => void)[] = [];
+
+  // Bound once per connection so the hot path allocates no closures.
+  readonly #deliver = (value: unknown): void => this.#push({ type: "custom", value });
+  readonly #failBound = (error: unknown): void => this.#fail(error);
+  readonly #resume = (result: unknown): void => this.#afterAsync(result);
+  readonly #initialized = (result: unknown): void => this.#afterInit(result);
+
+  constructor(pending: PendingUpgrade, transport: Transport) {
+    this.#options = pending.options;
+    this.connection = new LiveConnection(
+      nextConnectionId(),
+      pending.request,
+      pending.protocol,
+      transport,
+      pending.maxMessageSize,
+      pending.maxBufferedAmount,
+    );
+    this.finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+    this.#init();
+  }
+
+  /** The last state a handler returned; undefined before `onInit` returned. */
+  get state(): unknown {
+    return this.#state;
+  }
+
+  /** True once `onClose` has been called (it never is when `onInit` failed). */
+  get closeCalled(): boolean {
+    return this.#done && this.#hasState;
+  }
+
+  /** A text frame from the client. */
+  text(text: string): void {
+    if (!this.#accepting) return;
+    if (textExceeds(text, this.connection.maxMessageSize)) this.closeWith(1009, "Message Too Big");
+    else this.#push({ type: "text", text });
+  }
+
+  /** A binary frame from the client. */
+  binary(data: Uint8Array): void {
+    if (!this.#accepting) return;
+    if (data.byteLength > this.connection.maxMessageSize) this.closeWith(1009, "Message Too Big");
+    else this.#push({ type: "binary", data });
+  }
+
+  /** A custom value, as if from the active selector. */
+  custom(value: unknown): void {
+    this.#deliver(value);
+  }
+
+  /** The socket closed, for any reason: queue the closed notice behind what is already queued. */
+  closed(code: number, reason: string): void {
+    if (this.#accepting) this.#noticeClosed(code, reason);
+  }
+
+  /** Closes the socket from the server side (oversize frame, shutdown) and runs the close path now. */
+  closeWith(code: number, reason: string): void {
+    if (!this.#accepting) return;
+    this.#closeTransport(code, reason);
+    this.#noticeClosed(code, reason);
+  }
+
+  /** Resolves when no handler is running and nothing is queued (or the loop has finished). */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #init(): void {
+    let result: unknown;
+    try {
+      result = this.#options.onInit(this.connection, this.#options.dependencies);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (isThenable(result)) result.then(this.#initialized, this.#failBound);
+    else this.#afterInit(result);
+  }
+
+  #afterInit(result: unknown): void {
+    if (this.#done) return;
+    if (!Array.isArray(result)) {
+      this.#fail(new TypeError("wsloop: onInit must return [state] or [state, selector]"));
+      return;
+    }
+    this.#state = result[0];
+    this.#hasState = true;
+    const selector = result[1] as Selector<unknown> | undefined;
+    if (selector) this.#select(selector);
+    this.#busy = false;
+    this.#drain();
+  }
+
+  #noticeClosed(code: number, reason: string): void {
+    this.#accepting = false;
+    this.connection.open = false;
+    this.#dropSelector();
+    this.#queue.push({ type: "closed", code, reason });
+    this.#drain();
+  }
+
+  #push(message: AnyMessage): void {
+    if (!this.#accepting) return;
+    this.#queue.push(message);
+    this.#drain();
+  }
+
+  #drain(): void {
+    if (this.#busy || this.#done) return;
+    this.#busy = true;
+    const queue = this.#queue;
+    const { onMessage, dependencies } = this.#options;
+    while (this.#head < queue.length) {
+      const message = queue[this.#head] as AnyMessage;
+      queue[this.#head++] = undefined;
+      let result: unknown;
+      try {
+        result = onMessage(this.#state, message, this.connection, dependencies);
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
+      if (!(result instanceof ActionImpl) && isThenable(result)) {
+        this.#current = message;
+        if (this.#head >= COMPACT_AFTER && this.#head * 2 >= queue.length) {
+          queue.splice(0, this.#head);
+          this.#head = 0;
+        }
+        result.then(this.#resume, this.#failBound);
+        return;
+      }
+      this.#apply(message, result);
+      if (this.#done) return;
+    }
+    queue.length = 0;
+    this.#head = 0;
+    this.#busy = false;
+    this.#notifyIdle();
+  }
+
+  #afterAsync(result: unknown): void {
+    if (this.#done) return;
+    const message = this.#current as AnyMessage;
+    this.#current = undefined;
+    this.#apply(message, result);
+    if (this.#done) return;
+    this.#busy = false;
+    this.#drain();
+  }
+
+  #apply(message: AnyMessage, result: unknown): void {
+    // Whatever answers the closed notice is ignored: the socket is gone.
+    if (message.type === "closed") this.#finish();
+    else if (!(result instanceof ActionImpl)) this.#fail(notAnAction(result));
+    else if (result.kind === STOP) {
+      this.#closeTransport(result.code, result.reason);
+      this.#finish();
+    } else {
+      this.#state = result.state;
+      if (result.selector !== undefined && result.selector !== this.#selector) this.#select(result.selector);
+    }
+  }
+
+  #select(selector: Selector<unknown>): void {
+    this.#dropSelector();
+    if (!this.#accepting) return;
+    this.#selector = selector;
+    try {
+      this.#unsubscribe = selector.subscribe(this.#deliver, this.#failBound);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #dropSelector(): void {
+    const unsubscribe = this.#unsubscribe;
+    this.#selector = undefined;
+    this.#unsubscribe = undefined;
+    if (unsubscribe) {
+      try {
+        unsubscribe();
+      } catch (error) {
+        this.#report(error);
+      }
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (this.#done) return;
+    this.#report(error);
+    this.#closeTransport(1011, "Internal Error");
+    this.#finish();
+  }
+
+  #closeTransport(code: number, reason: string): void {
+    this.#accepting = false;
+    if (!this.connection.open) return;
+    this.connection.open = false;
+    try {
+      this.connection.transport.close(code, reason);
+    } catch {
+      // Already closed underneath us: the adapter reports that close on its own.
+    }
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#busy = true;
+    this.#accepting = false;
+    this.connection.open = false;
+    this.#dropSelector();
+    this.#queue = [];
+    this.#head = 0;
+    if (!this.#hasState) {
+      this.#settle();
+      return;
+    }
+    let result: unknown;
+    try {
+      result = this.#options.onClose(this.#state, this.#options.dependencies);
+    } catch (error) {
+      this.#report(error);
+    }
+    if (isThenable(result)) {
+      result.then(
+        () => this.#settle(),
+        (error: unknown) => {
+          this.#report(error);
+          this.#settle();
+        },
+      );
+    } else this.#settle();
+  }
+
+  #settle(): void {
+    this.#closeSettled = true;
+    this.#resolveFinished();
+    this.#notifyIdle();
+  }
+
+  #report(error: unknown): void {
+    const onError = this.#options.onError;
+    try {
+      if (onError) onError(error, this.connection);
+      else console.error(`[wsloop] connection ${this.connection.id}:`, error);
+    } catch (nested) {
+      console.error("[wsloop] onError threw:", nested);
+    }
+  }
+
+  #isIdle(): boolean {
+    return this.#done ? this.#closeSettled : !this.#busy && this.#head >= this.#queue.length;
+  }
+
+  #notifyIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
+}
+
+function notAnAction(value: unknown): TypeError {
+  return new TypeError(
+    `wsloop: onMessage must return continueConnection(...), continueConnectionWithSelector(...) or stopConnection(), got ${String(value)}`,
+  );
+}

@@ -1,0 +1,26 @@
+/** Bytes `text` takes as UTF-8, without allocating. */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) bytes += 1;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      // A surrogate pair is 2 units and 4 bytes.
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2;
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/** True when `text` is over `limit` UTF-8 bytes; counts only when its length cannot decide. */
+export function textExceeds(text: string, limit: number): boolean {
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes.
+  if (text.length * 3 <= limit) return false;
+  if (text.length > limit) return true;
+  return utf8Length(text) > limit;
+}

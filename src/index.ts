@@ -1,0 +1,10 @@
+export type { Action } from "./core/action.ts";
+export { continueConnection, continueConnectionWithSelector, stopConnection } from "./core/action.ts";
+export type { Connection } from "./core/connection.ts";
+export { sendBinary, sendText } from "./core/connection.ts";
+export type { Message } from "./core/message.ts";
+export type { Result, SendError } from "./core/result.ts";
+export type { Selector, Subject } from "./core/selector.ts";
+export { createSubject, mapSelector, mergeSelectors } from "./core/selector.ts";
+export type { UpgradeOptions } from "./core/upgrade.ts";
+export { isWebSocketUpgrade, upgradeWebSocket } from "./core/upgrade.ts";

@@ -1,0 +1,113 @@
+/**
+ * Drive a wsloop handler set in memory: no socket, no server, no runtime.
+ *
+ * @example
+ * ```ts
+ * const socket = await connect(handle, "http://localhost/ws?user=ann");
+ * socket.sendText("hi");
+ * await socket.settled();
+ * expect(socket.texts()).toEqual(["ann: hi"]);
+ * ```
+ * @module
+ */
+import type { Connection, Transport } from "./core/connection.ts";
+import { Session } from "./core/session.ts";
+import { takeUpgrade } from "./core/upgrade.ts";
+
+/** A frame the server sent to the client. */
+export type Frame = { readonly type: "text"; readonly text: string } | { readonly type: "binary"; readonly data: Uint8Array };
+
+/** The client side of an in-memory connection. */
+export interface TestSocket<State = unknown, Custom = unknown> {
+  readonly connection: Connection;
+  /** Every frame the server sent, in order. Binary data is the handler's own array, not a copy. */
+  readonly frames: readonly Frame[];
+  /** The text frames the server sent, in order. */
+  texts(): string[];
+  /** How the server closed the socket (stop, error, oversize), or undefined. */
+  readonly closedByServer: { readonly code: number; readonly reason: string } | undefined;
+  /** The loop's current state; undefined until `onInit` returned. */
+  readonly state: State | undefined;
+  /** True once `onClose` has been called. */
+  readonly closeCalled: boolean;
+  /** What the socket reports as queued outgoing bytes; raise it to simulate a slow client. */
+  bufferedAmount: number;
+  sendText(text: string): void;
+  sendBinary(data: Uint8Array): void;
+  /** Delivers `value` as a custom message, as the active selector would. */
+  sendCustom(value: Custom): void;
+  /** A clean close from the client. */
+  close(code?: number, reason?: string): void;
+  /** The TCP connection drops: the loop sees close code 1006. */
+  disconnect(): void;
+  /** Resolves when no handler is running and nothing is queued (after close: when `onClose` settled). */
+  settled(): Promise<void>;
+}
+
+/** A Request that asks for a WebSocket upgrade, as a browser would send it. */
+export function upgradeRequest(
+  url: string | URL = "http://localhost/",
+  init: { protocols?: readonly string[]; headers?: HeadersInit } = {},
+): Request {
+  const headers = new Headers(init.headers);
+  headers.set("upgrade", "websocket");
+  headers.set("connection", "Upgrade");
+  headers.set("sec-websocket-version", "13");
+  headers.set("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+  if (init.protocols?.length) headers.set("sec-websocket-protocol", init.protocols.join(", "));
+  return new Request(url, { headers });
+}
+
+/**
+ * Opens an in-memory connection. `target` is a fetch-style handler (called with `request`, by default
+ * an upgrade request for `http://localhost/`) or the Response `upgradeWebSocket` returned.
+ * Throws if the handler did not upgrade; call it directly to test its rejections.
+ */
+export async function connect<State = unknown, Custom = unknown>(
+  target: Response | ((request: Request) => Response | Promise<Response>),
+  request: Request | string | URL = upgradeRequest(),
+): Promise<TestSocket<State, Custom>> {
+  const upgrade = typeof request === "string" || request instanceof URL ? upgradeRequest(request) : request;
+  const response = typeof target === "function" ? await target(upgrade) : target;
+  const pending = takeUpgrade(upgrade, response);
+  if (!pending) throw new Error(`wsloop/testing: expected a WebSocket upgrade, the handler answered ${response.status}`);
+
+  const frames: Frame[] = [];
+  let closedByServer: { code: number; reason: string } | undefined;
+  const transport: Transport = {
+    send(data) {
+      frames.push(typeof data === "string" ? { type: "text", text: data } : { type: "binary", data });
+    },
+    close(code, reason) {
+      closedByServer ??= { code, reason };
+    },
+    bufferedAmount: 0,
+  };
+  const session = new Session(pending, transport);
+  return {
+    connection: session.connection,
+    frames,
+    texts: () => frames.flatMap((frame) => (frame.type === "text" ? [frame.text] : [])),
+    get closedByServer() {
+      return closedByServer;
+    },
+    get state() {
+      return session.state as State | undefined;
+    },
+    get closeCalled() {
+      return session.closeCalled;
+    },
+    get bufferedAmount() {
+      return transport.bufferedAmount;
+    },
+    set bufferedAmount(bytes: number) {
+      (transport as { bufferedAmount: number }).bufferedAmount = bytes;
+    },
+    sendText: (text) => session.text(text),
+    sendBinary: (data) => session.binary(data),
+    sendCustom: (value) => session.custom(value),
+    close: (code = 1000, reason = "") => session.closed(code, reason),
+    disconnect: () => session.closed(1006, ""),
+    settled: () => session.whenIdle(),
+  };
+}

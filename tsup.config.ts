@@ -1,0 +1,16 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: {
+    index: "src/index.ts",
+    testing: "src/testing.ts",
+  },
+  format: ["esm"],
+  target: "es2022",
+  dts: true,
+  // One shared chunk for the core, so every entry point sees the same Session and Action classes.
+  splitting: true,
+  sourcemap: true,
+  clean: true,
+  external: [/^crossws/],
+});
