@@ -97,8 +97,13 @@ export function upgradeWebSocket<State, Custom, Deps>(
 export function takeUpgrade(request: Request, response: Response): PendingUpgrade | undefined {
   const marked = (response as Marked)[kUpgrade];
   if (marked) return marked;
-  if (response.status === 426) return (request as Marked)[kUpgrade];
+  if (response.status === 426) return upgradeOf(request);
   return undefined;
+}
+
+/** The upgrade `upgradeWebSocket` accepted for `request`, if it was called with it. */
+export function upgradeOf(request: Request): PendingUpgrade | undefined {
+  return (request as Marked)[kUpgrade];
 }
 
 /** True for a GET request asking to switch to the WebSocket protocol. */

@@ -1,0 +1,62 @@
+/**
+ * wsloop on Bun, through crossws and Bun.serve's native WebSockets.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "wsloop/bun";
+ * const server = await serve({ fetch: app, port: 3000 });
+ * ```
+ * @module
+ */
+import type { Server as BunServer, WebSocketHandler } from "bun";
+import bunAdapter from "crossws/adapters/bun";
+import { isWebSocketUpgrade } from "../core/upgrade.ts";
+import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
+import { createLoops } from "./loops.ts";
+import type { FetchHandler, ServeOptions, Server } from "./types.ts";
+
+export type { FetchHandler, ServeOptions, Server } from "./types.ts";
+
+/** What to spread into your own `Bun.serve({ ...handlers })`; `close` ends the sockets gracefully. */
+export interface BunHandlers<Data> {
+  fetch(request: Request, server: BunServer<Data>): Promise<Response | undefined>;
+  websocket: WebSocketHandler<Data>;
+  close(): Promise<void>;
+}
+
+/** The `fetch` and `websocket` handlers that run `fetch` (and its WebSocket loops) on Bun.serve. */
+export function createBunHandlers<Data = unknown>(
+  fetch: FetchHandler,
+  options: { onError?: (error: unknown) => void } = {},
+): BunHandlers<Data> {
+  const onError = options.onError ?? defaultOnError;
+  const loops = createLoops(fetch, { onError });
+  const ws = bunAdapter({ hooks: loops.hooks });
+  return {
+    // An upgrade request reaches the app through crossws' upgrade hook, so it runs `fetch` once.
+    fetch: (request, server) =>
+      isWebSocketUpgrade(request) ? ws.handleUpgrade(request, server as never) : runFetch(fetch, request, onError),
+    websocket: ws.websocket as unknown as WebSocketHandler<Data>,
+    close: () => loops.closeAll(),
+  };
+}
+
+/** Serves `fetch` on Bun: plain HTTP requests and WebSocket upgrades alike. */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const handlers = createBunHandlers(options.fetch, options.onError ? { onError: options.onError } : {});
+  const server = Bun.serve({
+    port: options.port ?? 3000,
+    ...(options.hostname ? { hostname: options.hostname } : {}),
+    fetch: handlers.fetch,
+    websocket: handlers.websocket,
+  });
+  const port = server.port as number;
+  return {
+    url: serverUrl(options.hostname, port),
+    port,
+    async close() {
+      await handlers.close();
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * wsloop on Deno, through crossws and Deno.upgradeWebSocket.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "wsloop/deno";
+ * const server = await serve({ fetch: app, port: 3000 });
+ * ```
+ * @module
+ */
+import denoAdapter from "crossws/adapters/deno";
+import { isWebSocketUpgrade, upgradeOf } from "../core/upgrade.ts";
+import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
+import { createLoops } from "./loops.ts";
+import type { FetchHandler, ServeOptions, Server } from "./types.ts";
+
+export type { FetchHandler, ServeOptions, Server } from "./types.ts";
+
+/** What Deno.serve passes a handler besides the request. */
+export interface DenoServeInfo {
+  remoteAddr?: { hostname: string };
+}
+
+/** A `Deno.serve` handler (also Deno Deploy's `export default { fetch }`); `close` ends the sockets gracefully. */
+export interface DenoHandler {
+  (request: Request, info?: DenoServeInfo): Promise<Response>;
+  close(): Promise<void>;
+}
+
+// The slice of the Deno namespace this file uses, so it type-checks without Deno's global types.
+interface DenoApi {
+  serve(
+    options: { port: number; hostname?: string; onListen?: (addr: { port: number }) => void },
+    handler: (request: Request, info: DenoServeInfo) => Promise<Response>,
+  ): { shutdown(): Promise<void> };
+}
+
+/** Runs `fetch` (and its WebSocket loops) as a Deno.serve handler. */
+export function createDenoHandler(fetch: FetchHandler, options: { onError?: (error: unknown) => void } = {}): DenoHandler {
+  const onError = options.onError ?? defaultOnError;
+  const loops = createLoops(fetch, {
+    onError,
+    // crossws reports Deno's close without its code: read it off the socket's own close event.
+    // Deno says 0 for a connection lost without a close frame, which RFC 6455 calls 1006.
+    watchClose(peer, session) {
+      (peer.websocket as WebSocket).addEventListener("close", (event) => session.closed(event.code || 1006, event.reason));
+    },
+    // Deno.upgradeWebSocket only finds a protocol in an offer separated by ", " exactly; clients
+    // may send "a,b". The 101 response's headers are mutable, so the choice goes there instead.
+    omitProtocol: true,
+  });
+  const ws = denoAdapter({ hooks: loops.hooks });
+  const upgrade = async (request: Request, info: DenoServeInfo): Promise<Response> => {
+    const response = await ws.handleUpgrade(request, info as never);
+    const protocol = response.status === 101 ? upgradeOf(request)?.protocol : undefined;
+    if (protocol) response.headers.set("sec-websocket-protocol", protocol);
+    return response;
+  };
+  const handler = (request: Request, info?: DenoServeInfo): Promise<Response> =>
+    isWebSocketUpgrade(request) ? upgrade(request, info ?? {}) : runFetch(fetch, request, onError);
+  return Object.assign(handler, { close: () => loops.closeAll() });
+}
+
+/** Serves `fetch` on Deno: plain HTTP requests and WebSocket upgrades alike. */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const handler = createDenoHandler(options.fetch, options.onError ? { onError: options.onError } : {});
+  const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+  let port = 0;
+  let server!: { shutdown(): Promise<void> };
+  await new Promise<void>((resolve) => {
+    server = deno.serve(
+      {
+        port: options.port ?? 3000,
+        ...(options.hostname ? { hostname: options.hostname } : {}),
+        onListen: (addr) => {
+          port = addr.port;
+          resolve();
+        },
+      },
+      handler,
+    );
+  });
+  return {
+    url: serverUrl(options.hostname, port),
+    port,
+    async close() {
+      await handler.close();
+      await server.shutdown();
+    },
+  };
+}

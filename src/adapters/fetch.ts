@@ -1,0 +1,21 @@
+import type { FetchHandler } from "./types.ts";
+
+export function defaultOnError(error: unknown): void {
+  console.error("[wsloop] fetch handler failed:", error);
+}
+
+/** Runs the app's handler; a throw becomes a 500 so one bad request cannot take the server down. */
+export async function runFetch(fetch: FetchHandler, request: Request, onError: (error: unknown) => void): Promise<Response> {
+  try {
+    return await fetch(request);
+  } catch (error) {
+    onError(error);
+    return new Response("Internal Server Error", { status: 500 });
+  }
+}
+
+/** `http://localhost:3000/` for a wildcard host, the host itself otherwise. */
+export function serverUrl(hostname: string | undefined, port: number): URL {
+  const host = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname;
+  return new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}/`);
+}

@@ -1,0 +1,96 @@
+import type { Hooks, Peer } from "crossws";
+import type { Transport } from "../core/connection.ts";
+import { Session } from "../core/session.ts";
+import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
+import { runFetch } from "./fetch.ts";
+import type { FetchHandler } from "./types.ts";
+
+/** The key under which a peer's context holds its PendingUpgrade, then its Session. */
+const KEY = "wsloop";
+
+/** crossws hooks that run wsloop sessions, and the registry a server needs to shut down gracefully. */
+export interface Loops {
+  readonly hooks: Partial<Hooks>;
+  /** Refuses new upgrades, closes every socket with 1001 and resolves once each `onClose` settled. */
+  closeAll(): Promise<void>;
+}
+
+export interface LoopsOptions {
+  onError: (error: unknown) => void;
+  /**
+   * Set by runtimes whose crossws close hook lacks the close code (Deno): they report the close
+   * to the session themselves, and the hook's report is ignored.
+   */
+  watchClose?: (peer: Peer, session: Session) => void;
+  /** Leave the subprotocol out of the upgrade: the adapter puts it on the handshake response itself. */
+  omitProtocol?: boolean;
+}
+
+/** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
+export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
+  const sessions = new Set<Session>();
+  let closing = false;
+  const { onError, watchClose, omitProtocol } = options;
+
+  const hooks: Partial<Hooks> = {
+    async upgrade(request) {
+      if (closing) return new Response("Server shutting down", { status: 503 });
+      const response = await runFetch(fetch, request, onError);
+      const pending = takeUpgrade(request, response);
+      if (!pending) return response;
+      return { context: { [KEY]: pending }, ...(pending.protocol && !omitProtocol ? { protocol: pending.protocol } : {}) };
+    },
+    open(peer) {
+      const pending = peer.context[KEY] as PendingUpgrade;
+      const session = new Session(pending, peerTransport(peer));
+      peer.context[KEY] = session;
+      sessions.add(session);
+      session.finished.then(() => sessions.delete(session));
+      watchClose?.(peer, session);
+    },
+    message(peer, message) {
+      const session = peer.context[KEY] as Session;
+      const data = message.rawData as unknown;
+      if (typeof data === "string") session.text(data);
+      else session.binary(toBytes(data));
+    },
+    close(peer, details) {
+      if (watchClose) return;
+      const session = peer.context[KEY];
+      // 1005: the close frame carried no code (RFC 6455 §7.1.5).
+      if (session instanceof Session) session.closed(details.code ?? 1005, details.reason ?? "");
+    },
+  };
+
+  return {
+    hooks,
+    async closeAll() {
+      closing = true;
+      const open = [...sessions];
+      for (const session of open) session.closeWith(1001, "Server shutting down");
+      await Promise.all(open.map((session) => session.finished));
+    },
+  };
+}
+
+function peerTransport(peer: Peer): Transport {
+  return {
+    send(data) {
+      peer.send(data);
+    },
+    close(code, reason) {
+      peer.close(code, reason);
+    },
+    get bufferedAmount() {
+      return peer.bufferedAmount;
+    },
+  };
+}
+
+/** Node and Bun hand us Buffers (already Uint8Arrays), Deno an ArrayBuffer: neither is copied. */
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`wsloop: unexpected binary frame type ${Object.prototype.toString.call(data)}`);
+}

@@ -1,0 +1,96 @@
+/**
+ * wsloop on Node.js, through crossws and `ws`.
+ *
+ * @example
+ * ```ts
+ * import { serve } from "wsloop/node";
+ * const server = await serve({ fetch: app, port: 3000 });
+ * ```
+ * @module
+ */
+import { type Server as HttpServer, type IncomingMessage, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import nodeAdapter from "crossws/adapters/node";
+import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
+import { createLoops } from "./loops.ts";
+import { toRequest, writeResponse } from "./node-http.ts";
+import type { FetchHandler, ServeOptions, Server } from "./types.ts";
+
+export type { FetchHandler, ServeOptions, Server } from "./types.ts";
+
+/** What `attach` returns: closing it ends the WebSockets it accepted, not the HTTP server. */
+export interface Attached {
+  close(): Promise<void>;
+}
+
+/**
+ * Adds WebSocket upgrades to an existing Node HTTP server (an Express or Fastify app's server),
+ * leaving its ordinary requests alone. Every upgrade request goes through `fetch`.
+ */
+export function attach(server: HttpServer, fetch: FetchHandler, options: { onError?: (error: unknown) => void } = {}): Attached {
+  const loops = createLoops(fetch, { onError: options.onError ?? defaultOnError });
+  const ws = nodeAdapter({ hooks: loops.hooks });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    let request: Request;
+    try {
+      request = toRequest(req);
+    } catch {
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    void ws.handleUpgrade(req, socket, head, request);
+  };
+  server.on("upgrade", onUpgrade);
+  return {
+    async close() {
+      server.off("upgrade", onUpgrade);
+      await loops.closeAll();
+      await ws.close();
+    },
+  };
+}
+
+/** Serves `fetch` on Node: plain HTTP requests and WebSocket upgrades alike. */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const onError = options.onError ?? defaultOnError;
+  const server = createServer((req, res) => {
+    const controller = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    let request: Request;
+    try {
+      request = toRequest(req, controller.signal);
+    } catch {
+      res.writeHead(400).end("Bad Request");
+      return;
+    }
+    runFetch(options.fetch, request, onError)
+      .then((response) => writeResponse(res, response))
+      .catch((error: unknown) => {
+        // The body stream failed midway or the client went away: nothing sensible is left to send.
+        if (!controller.signal.aborted) onError(error);
+        res.destroy();
+      });
+  });
+  const attached = attach(server, options.fetch, { onError });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 3000, options.hostname, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: serverUrl(options.hostname, port),
+    port,
+    async close() {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await attached.close();
+      server.closeIdleConnections();
+      await stopped;
+    },
+  };
+}
