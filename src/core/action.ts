@@ -1,4 +1,5 @@
 import type { Selector } from "./selector.ts";
+import { utf8Length } from "./size.ts";
 
 declare const actionBrand: unique symbol;
 
@@ -41,7 +42,10 @@ export function continueConnectionWithSelector<State, Custom>(
 export function stopConnection(close?: { code?: number; reason?: string }): Action<never, never> {
   const code = close?.code ?? 1000;
   if (!isSendableCloseCode(code)) throw new RangeError(`stopConnection: ${code} is not a close code a server may send`);
-  return new ActionImpl(STOP, undefined, undefined, code, close?.reason ?? "") as unknown as Action<never, never>;
+  const reason = close?.reason ?? "";
+  // The close frame's payload is 125 bytes, two of them the code (RFC 6455 §5.5).
+  if (utf8Length(reason) > 123) throw new RangeError("stopConnection: the reason must fit in 123 UTF-8 bytes");
+  return new ActionImpl(STOP, undefined, undefined, code, reason) as unknown as Action<never, never>;
 }
 
 /** RFC 6455 §7.4: 1000-1014 less the reserved ones, and the 3000-4999 application range. */

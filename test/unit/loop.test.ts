@@ -106,12 +106,14 @@ describe("the loop", () => {
     expect(log.closes).toBe(1);
   });
 
-  it("stopConnection defaults to close code 1000 and rejects codes a server may not send", async () => {
+  it("stopConnection defaults to close code 1000 and rejects codes and reasons a server may not send", async () => {
     const socket = await connect(upgradeWebSocket(upgradeRequest(), { dependencies: null, onInit: () => [0], onMessage: () => stopConnection(), onClose: () => {} }));
     socket.sendText("x");
     await socket.settled();
     expect(socket.closedByServer).toEqual({ code: 1000, reason: "" });
     for (const code of [999, 1005, 1006, 1015, 2000, 5000, 4000.5]) expect(() => stopConnection({ code })).toThrow(RangeError);
+    expect(() => stopConnection({ reason: "é".repeat(61) })).not.toThrow();
+    expect(() => stopConnection({ reason: "é".repeat(62) })).toThrow(RangeError);
   });
 
   it("reports the code of an abrupt disconnect as 1006", async () => {
