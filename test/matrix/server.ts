@@ -1,4 +1,4 @@
-// Starts the fixture app on a runtime as a child process and reads its port from stdout.
+// Starts a server script on a runtime as a child process and reads its port from stdout.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -7,10 +7,10 @@ export type Runtime = "node" | "bun" | "deno";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 
-const commands: Record<Runtime, [string, string[]]> = {
-  node: [process.execPath, ["--import", "tsx", "test/fixture/node.ts"]],
-  bun: [bin("bun"), ["run", "test/fixture/bun.ts"]],
-  deno: [bin("deno"), ["run", "-A", "test/fixture/deno.ts"]],
+const commands: Record<Runtime, (script: string) => [string, string[]]> = {
+  node: (script) => [process.execPath, ["--import", "tsx", script]],
+  bun: (script) => [bin("bun"), ["run", script]],
+  deno: (script) => [bin("deno"), ["run", "-A", script]],
 };
 
 export interface FixtureServer {
@@ -22,18 +22,27 @@ export interface FixtureServer {
   /** Resolves with the process's exit code. */
   readonly exited: Promise<number | null>;
   kill(): Promise<void>;
+  /** Sends `signal` to the process (it keeps running until it exits by itself). */
+  signal(signal: NodeJS.Signals): void;
 }
 
-export async function startServer(runtime: Runtime): Promise<FixtureServer> {
-  const [command, args] = commands[runtime];
-  const child: ChildProcess = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+/** The matrix fixture (test/fixture/RUNTIME.ts), which prints `READY port`. */
+export function startServer(runtime: Runtime): Promise<FixtureServer> {
+  return startScript(runtime, `test/fixture/${runtime}.ts`, /READY (\d+)/);
+}
+
+/** Runs `script` on `runtime` with PORT=0; `ready` matches its output and captures the port. */
+export async function startScript(runtime: Runtime, script: string, ready: RegExp): Promise<FixtureServer> {
+  const [command, args] = commands[runtime](script);
+  const env = { ...process.env, NO_COLOR: "1", PORT: "0" };
+  const child: ChildProcess = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${runtime} fixture did not start in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${runtime} ${script} did not start in 30 s:\n${output}`)), 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /READY (\d+)/.exec(output);
+      const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(Number(match[1]));
@@ -43,7 +52,7 @@ export async function startServer(runtime: Runtime): Promise<FixtureServer> {
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`${runtime} fixture exited with ${code} before it was ready:\n${output}`));
+      reject(new Error(`${runtime} ${script} exited with ${code} before it was ready:\n${output}`));
     });
   });
   return {
@@ -52,6 +61,9 @@ export async function startServer(runtime: Runtime): Promise<FixtureServer> {
     ws: `ws://127.0.0.1:${port}`,
     output: () => output,
     exited,
+    signal(signal) {
+      child.kill(signal);
+    },
     async kill() {
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;

@@ -1,0 +1,6 @@
+import { serve } from "../../src/adapters/node.ts"; // in your project: "wsloop/node"
+import { app, portFromEnv } from "../shared/app.ts";
+
+const server = await serve({ fetch: app, port: portFromEnv(process.env.PORT) });
+console.log(`Echo chat on ${server.url}`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void server.close().then(() => process.exit(0)));
