@@ -4,6 +4,9 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     testing: "src/testing.ts",
+    node: "src/adapters/node.ts",
+    bun: "src/adapters/bun.ts",
+    deno: "src/adapters/deno.ts",
   },
   format: ["esm"],
   target: "es2022",
