@@ -32,10 +32,16 @@ export interface TestSocket<State = unknown, Custom = unknown> {
   readonly closeCalled: boolean;
   /** What the socket reports as queued outgoing bytes; raise it to simulate a slow client. */
   bufferedAmount: number;
+  /** How many pings the server sent (keepalive). */
+  readonly pings: number;
+  /** True once the server dropped the connection without a closing handshake. */
+  readonly terminated: boolean;
   sendText(text: string): void;
   sendBinary(data: Uint8Array): void;
   /** Delivers `value` as a custom message, as the active selector would. */
   sendCustom(value: Custom): void;
+  /** A pong from the client (real clients answer each ping by themselves). */
+  pong(): void;
   /** A clean close from the client. */
   close(code?: number, reason?: string): void;
   /** The TCP connection drops: the loop sees close code 1006. */
@@ -74,12 +80,20 @@ export async function connect<State = unknown, Custom = unknown>(
 
   const frames: Frame[] = [];
   let closedByServer: { code: number; reason: string } | undefined;
+  let pings = 0;
+  let terminated = false;
   const transport: Transport = {
     send(data) {
       frames.push(typeof data === "string" ? { type: "text", text: data } : { type: "binary", data });
     },
     close(code, reason) {
       closedByServer ??= { code, reason };
+    },
+    terminate() {
+      terminated = true;
+    },
+    ping() {
+      pings++;
     },
     bufferedAmount: 0,
   };
@@ -103,6 +117,13 @@ export async function connect<State = unknown, Custom = unknown>(
     set bufferedAmount(bytes: number) {
       (transport as { bufferedAmount: number }).bufferedAmount = bytes;
     },
+    get pings() {
+      return pings;
+    },
+    get terminated() {
+      return terminated;
+    },
+    pong: () => session.heard(),
     sendText: (text) => session.text(text),
     sendBinary: (data) => session.binary(data),
     sendCustom: (value) => session.custom(value),

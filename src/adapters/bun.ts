@@ -30,8 +30,9 @@ export function createBunHandlers<Data = unknown>(
   options: { onError?: (error: unknown) => void } = {},
 ): BunHandlers<Data> {
   const onError = options.onError ?? defaultOnError;
-  const loops = createLoops(fetch, { onError });
-  const ws = bunAdapter({ hooks: loops.hooks });
+  const loops = createLoops(fetch, { onError, canPing: true, zeroMeansDropped: true });
+  // wsloop keeps each socket alive with its own idleTimeout; Bun's server-wide one is turned off.
+  const ws = bunAdapter({ hooks: loops.hooks, idleTimeout: 0 });
   return {
     // An upgrade request reaches the app through crossws' upgrade hook, so it runs `fetch` once.
     fetch: (request, server) =>

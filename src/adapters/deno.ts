@@ -9,7 +9,7 @@
  * @module
  */
 import denoAdapter from "crossws/adapters/deno";
-import { isWebSocketUpgrade, upgradeOf } from "../core/upgrade.ts";
+import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops } from "./loops.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
@@ -48,12 +48,24 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
     // Deno.upgradeWebSocket only finds a protocol in an offer separated by ", " exactly; clients
     // may send "a,b". The 101 response's headers are mutable, so the choice goes there instead.
     omitProtocol: true,
+    canPing: false,
   });
-  const ws = denoAdapter({ hooks: loops.hooks });
+  // Deno's WebSocket cannot send a ping from JavaScript, but Deno.upgradeWebSocket pings and closes
+  // idle sockets itself, with the timeout crossws passes it: one crossws adapter per timeout in use.
+  const adapters = new Map<number, ReturnType<typeof denoAdapter>>();
+  const adapterFor = (idleTimeout: number) => {
+    let adapter = adapters.get(idleTimeout);
+    if (!adapter) {
+      adapter = denoAdapter({ hooks: loops.hooks, idleTimeout });
+      adapters.set(idleTimeout, adapter);
+    }
+    return adapter;
+  };
   const upgrade = async (request: Request, info: DenoServeInfo): Promise<Response> => {
-    const response = await ws.handleUpgrade(request, info as never);
-    const protocol = response.status === 101 ? upgradeOf(request)?.protocol : undefined;
-    if (protocol) response.headers.set("sec-websocket-protocol", protocol);
+    const outcome = await loops.route(request);
+    if (outcome instanceof Response) return outcome;
+    const response = await adapterFor(outcome.limits.idleTimeout).handleUpgrade(request, info as never);
+    if (response.status === 101 && outcome.protocol) response.headers.set("sec-websocket-protocol", outcome.protocol);
     return response;
   };
   const handler = (request: Request, info?: DenoServeInfo): Promise<Response> =>

@@ -11,6 +11,12 @@ const KEY = "wsloop";
 /** crossws hooks that run wsloop sessions, and the registry a server needs to shut down gracefully. */
 export interface Loops {
   readonly hooks: Partial<Hooks>;
+  /**
+   * Runs the app for an upgrade request ahead of crossws, for adapters that must know the
+   * upgrade's limits before handing it over: the Response to send as it is, or the accepted upgrade
+   * (which the upgrade hook then takes without running the app again).
+   */
+  route(request: Request): Promise<Response | PendingUpgrade>;
   /** Refuses new upgrades, closes every socket with 1001 and resolves once each `onClose` settled. */
   closeAll(): Promise<void>;
 }
@@ -24,6 +30,13 @@ export interface LoopsOptions {
   watchClose?: (peer: Peer, session: Session) => void;
   /** Leave the subprotocol out of the upgrade: the adapter puts it on the handshake response itself. */
   omitProtocol?: boolean;
+  /**
+   * False where the runtime cannot send pings from JavaScript (Deno): the adapter then hands the
+   * idle timeout to the runtime, which pings and closes by itself.
+   */
+  canPing: boolean;
+  /** Bun's send answers 0 when it dropped the frame because the socket is closed (Node's answers its buffer size). */
+  zeroMeansDropped?: boolean;
 }
 
 /** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
@@ -32,17 +45,27 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   let closing = false;
   const { onError, watchClose, omitProtocol } = options;
 
+  const routed = new WeakMap<Request, PendingUpgrade>();
+
+  async function route(request: Request): Promise<Response | PendingUpgrade> {
+    if (closing) return new Response("Server shutting down", { status: 503 });
+    const response = await runFetch(fetch, request, onError);
+    return takeUpgrade(request, response) ?? response;
+  }
+
   const hooks: Partial<Hooks> = {
     async upgrade(request) {
-      if (closing) return new Response("Server shutting down", { status: 503 });
-      const response = await runFetch(fetch, request, onError);
-      const pending = takeUpgrade(request, response);
-      if (!pending) return response;
+      let pending = routed.get(request);
+      if (!pending) {
+        const outcome = await route(request);
+        if (outcome instanceof Response) return outcome;
+        pending = outcome;
+      }
       return { context: { [KEY]: pending }, ...(pending.protocol && !omitProtocol ? { protocol: pending.protocol } : {}) };
     },
     open(peer) {
       const pending = peer.context[KEY] as PendingUpgrade;
-      const session = new Session(pending, peerTransport(peer));
+      const session = new Session(pending, peerTransport(peer, options));
       peer.context[KEY] = session;
       sessions.add(session);
       session.finished.then(() => sessions.delete(session));
@@ -54,6 +77,12 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       if (typeof data === "string") session.text(data);
       else session.binary(toBytes(data));
     },
+    ping(peer) {
+      (peer.context[KEY] as Session).heard();
+    },
+    pong(peer) {
+      (peer.context[KEY] as Session).heard();
+    },
     close(peer, details) {
       if (watchClose) return;
       const session = peer.context[KEY];
@@ -64,6 +93,11 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
   return {
     hooks,
+    async route(request) {
+      const outcome = await route(request);
+      if (!(outcome instanceof Response)) routed.set(request, outcome);
+      return outcome;
+    },
     async closeAll() {
       closing = true;
       const open = [...sessions];
@@ -73,18 +107,21 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   };
 }
 
-function peerTransport(peer: Peer): Transport {
-  return {
-    send(data) {
-      peer.send(data);
-    },
+function peerTransport(peer: Peer, { canPing, zeroMeansDropped }: LoopsOptions): Transport {
+  const transport: Transport = {
+    send: zeroMeansDropped ? (data) => peer.send(data) !== 0 : (data) => void peer.send(data),
     close(code, reason) {
       peer.close(code, reason);
+    },
+    terminate() {
+      peer.terminate();
     },
     get bufferedAmount() {
       return peer.bufferedAmount;
     },
   };
+  if (canPing) transport.ping = () => void peer.ping();
+  return transport;
 }
 
 /** Node and Bun hand us Buffers (already Uint8Arrays), Deno an ArrayBuffer: neither is copied. */

@@ -29,8 +29,9 @@ export interface Attached {
  * leaving its ordinary requests alone. Every upgrade request goes through `fetch`.
  */
 export function attach(server: HttpServer, fetch: FetchHandler, options: { onError?: (error: unknown) => void } = {}): Attached {
-  const loops = createLoops(fetch, { onError: options.onError ?? defaultOnError });
-  const ws = nodeAdapter({ hooks: loops.hooks });
+  const loops = createLoops(fetch, { onError: options.onError ?? defaultOnError, canPing: true });
+  // wsloop keeps each socket alive with its own idleTimeout; crossws' server-wide sweep is turned off.
+  const ws = nodeAdapter({ hooks: loops.hooks, idleTimeout: 0 });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     let request: Request;
     try {

@@ -1,5 +1,6 @@
 import type { Result, SendError } from "./result.ts";
 import { textExceeds, utf8Length } from "./size.ts";
+import type { Limits } from "./upgrade.ts";
 
 /** A WebSocket connection: pass it to `sendText` / `sendBinary`. Opaque otherwise. */
 export interface Connection {
@@ -13,9 +14,17 @@ export interface Connection {
 
 /** What the loop needs from a runtime's socket. Adapters and `wsloop/testing` provide it. */
 export interface Transport {
-  /** A string goes out as a text frame, bytes as a binary frame. May throw if the socket is gone. */
-  send(data: string | Uint8Array): void;
+  /**
+   * A string goes out as a text frame, bytes as a binary frame. Returns false (or throws) when
+   * the runtime dropped the frame because the socket is gone.
+   */
+  send(data: string | Uint8Array): boolean | void;
+  /** Starts the closing handshake. */
   close(code: number, reason: string): void;
+  /** Drops the TCP connection without a handshake, for a peer that stopped reading. */
+  terminate(): void;
+  /** Sends a ping frame. Absent where the runtime keeps connections alive itself (Deno). */
+  ping?(): void;
   /** Bytes queued for sending and not yet written to the network. */
   readonly bufferedAmount: number;
 }
@@ -27,45 +36,60 @@ const CLOSED: Result<void, SendError> = Object.freeze({ ok: false, error: Object
 export class LiveConnection implements Connection {
   /** False once the socket is closing or closed: sends then fail with "closed". */
   open = true;
+  /** Bytes refused with "backpressure" since the buffer was last below maxBufferedAmount. */
+  refused = 0;
 
   constructor(
     readonly id: string,
     readonly request: Request,
     readonly protocol: string,
     readonly transport: Transport,
-    readonly maxMessageSize: number,
-    readonly maxBufferedAmount: number,
+    readonly limits: Limits,
+    /** Called once the client is `slowConsumerLimit` bytes behind. */
+    readonly onSlowConsumer: () => void,
   ) {}
 }
 
 /** Sends a text frame. Returns an error value, never throws. */
 export function sendText(connection: Connection, text: string): Result<void, SendError> {
   const live = connection as LiveConnection;
-  if (live.open && textExceeds(text, live.maxMessageSize)) return tooLarge(utf8Length(text), live.maxMessageSize);
+  const limit = live.limits.maxMessageSize;
+  if (live.open && textExceeds(text, limit)) return tooLarge(utf8Length(text), limit);
   return send(live, text);
 }
 
 /** Sends a binary frame. The bytes are not copied: do not change them until the frame is sent. */
 export function sendBinary(connection: Connection, data: Uint8Array): Result<void, SendError> {
   const live = connection as LiveConnection;
-  if (live.open && data.byteLength > live.maxMessageSize) return tooLarge(data.byteLength, live.maxMessageSize);
+  const limit = live.limits.maxMessageSize;
+  if (live.open && data.byteLength > limit) return tooLarge(data.byteLength, limit);
   return send(live, data);
 }
 
 function send(live: LiveConnection, data: string | Uint8Array): Result<void, SendError> {
   if (!live.open) return CLOSED;
   const bufferedAmount = live.transport.bufferedAmount;
-  if (bufferedAmount > live.maxBufferedAmount) {
-    return { ok: false, error: { type: "backpressure", bufferedAmount } };
-  }
+  if (bufferedAmount > live.limits.maxBufferedAmount) return refuse(live, data, bufferedAmount);
+  live.refused = 0;
+  let sent: boolean | void;
   try {
-    live.transport.send(data);
+    sent = live.transport.send(data);
   } catch {
     // Runtimes throw when the socket went away between our check and the write.
-    live.open = false;
+    sent = false;
+  }
+  if (sent !== false) return SENT;
+  live.open = false;
+  return CLOSED;
+}
+
+function refuse(live: LiveConnection, data: string | Uint8Array, bufferedAmount: number): Result<void, SendError> {
+  live.refused += typeof data === "string" ? utf8Length(data) : data.byteLength;
+  if (bufferedAmount + live.refused > live.limits.slowConsumerLimit) {
+    live.onSlowConsumer();
     return CLOSED;
   }
-  return SENT;
+  return { ok: false, error: { type: "backpressure", bufferedAmount } };
 }
 
 function tooLarge(size: number, limit: number): Result<void, SendError> {

@@ -1,5 +1,6 @@
 import { ActionImpl, STOP } from "./action.ts";
 import { LiveConnection, nextConnectionId, type Transport } from "./connection.ts";
+import { Liveness, unref, watchIdle } from "./keepalive.ts";
 import type { Message } from "./message.ts";
 import type { Selector } from "./selector.ts";
 import { textExceeds } from "./size.ts";
@@ -10,6 +11,8 @@ type Options = UpgradeOptions<unknown, unknown, unknown>;
 
 /** Consumed queue slots kept before they are dropped in one splice. */
 const COMPACT_AFTER = 1024;
+/** How long a client that stopped reading or answering gets to finish the closing handshake. */
+const CLOSE_GRACE_MS = 2000;
 
 /**
  * One connection's loop: `onInit`, then `onMessage` for each message strictly one at a time and in
@@ -39,6 +42,10 @@ export class Session {
   #unsubscribe: (() => void) | undefined;
   #resolveFinished!: () => void;
   #idleWaiters: (() => void)[] = [];
+  /** The runtime reported the socket closed. */
+  #transportClosed = false;
+  #liveness: Liveness | undefined;
+  #unwatch: (() => void) | undefined;
 
   // Bound once per connection so the hot path allocates no closures.
   readonly #deliver = (value: unknown): void => this.#push({ type: "custom", value });
@@ -48,17 +55,18 @@ export class Session {
 
   constructor(pending: PendingUpgrade, transport: Transport) {
     this.#options = pending.options;
-    this.connection = new LiveConnection(
-      nextConnectionId(),
-      pending.request,
-      pending.protocol,
-      transport,
-      pending.maxMessageSize,
-      pending.maxBufferedAmount,
+    this.connection = new LiveConnection(nextConnectionId(), pending.request, pending.protocol, transport, pending.limits, () =>
+      this.#abort(1008, "Slow consumer"),
     );
     this.finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;
     });
+    const { idleTimeout } = pending.limits;
+    if (idleTimeout > 0 && transport.ping) {
+      const liveness = new Liveness(transport as Transport & { ping(): void }, () => this.#abort(1001, "Idle timeout"));
+      this.#liveness = liveness;
+      this.#unwatch = watchIdle(liveness, idleTimeout);
+    }
     this.#init();
   }
 
@@ -74,16 +82,23 @@ export class Session {
 
   /** A text frame from the client. */
   text(text: string): void {
+    this.#liveness?.heard();
     if (!this.#accepting) return;
-    if (textExceeds(text, this.connection.maxMessageSize)) this.closeWith(1009, "Message Too Big");
+    if (textExceeds(text, this.connection.limits.maxMessageSize)) this.closeWith(1009, "Message Too Big");
     else this.#push({ type: "text", text });
   }
 
   /** A binary frame from the client. */
   binary(data: Uint8Array): void {
+    this.#liveness?.heard();
     if (!this.#accepting) return;
-    if (data.byteLength > this.connection.maxMessageSize) this.closeWith(1009, "Message Too Big");
+    if (data.byteLength > this.connection.limits.maxMessageSize) this.closeWith(1009, "Message Too Big");
     else this.#push({ type: "binary", data });
+  }
+
+  /** A ping or pong frame from the client: it is alive. */
+  heard(): void {
+    this.#liveness?.heard();
   }
 
   /** A custom value, as if from the active selector. */
@@ -93,6 +108,7 @@ export class Session {
 
   /** The socket closed, for any reason: queue the closed notice behind what is already queued. */
   closed(code: number, reason: string): void {
+    this.#transportClosed = true;
     if (this.#accepting) this.#noticeClosed(code, reason);
   }
 
@@ -101,6 +117,21 @@ export class Session {
     if (!this.#accepting) return;
     this.#closeTransport(code, reason);
     this.#noticeClosed(code, reason);
+  }
+
+  /** Closes with `code`, and drops the connection if the client has not finished closing in time. */
+  #abort(code: number, reason: string): void {
+    if (!this.#accepting) return;
+    this.closeWith(code, reason);
+    const timer = setTimeout(() => {
+      if (this.#transportClosed) return;
+      try {
+        this.connection.transport.terminate();
+      } catch {
+        // Gone already.
+      }
+    }, CLOSE_GRACE_MS);
+    unref(timer);
   }
 
   /** Resolves when no handler is running and nothing is queued (or the loop has finished). */
@@ -138,7 +169,7 @@ export class Session {
   #noticeClosed(code: number, reason: string): void {
     this.#accepting = false;
     this.connection.open = false;
-    this.#dropSelector();
+    this.#release();
     this.#queue.push({ type: "closed", code, reason });
     this.#drain();
   }
@@ -216,6 +247,13 @@ export class Session {
     }
   }
 
+  /** Stops everything that feeds the loop from outside: the selector and the idle watch. */
+  #release(): void {
+    this.#dropSelector();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+  }
+
   #dropSelector(): void {
     const unsubscribe = this.#unsubscribe;
     this.#selector = undefined;
@@ -253,7 +291,7 @@ export class Session {
     this.#busy = true;
     this.#accepting = false;
     this.connection.open = false;
-    this.#dropSelector();
+    this.#release();
     this.#queue = [];
     this.#head = 0;
     if (!this.#hasState) {

@@ -27,12 +27,39 @@ export interface UpgradeOptions<State, Custom, Deps> {
   maxMessageSize?: number;
   /** Above this many queued outgoing bytes, sends return a "backpressure" error (default 4 MiB). */
   maxBufferedAmount?: number;
+  /**
+   * Once queued plus refused outgoing bytes pass this (default 16 MiB), the client is not reading:
+   * the socket is closed with 1008 rather than letting memory grow.
+   */
+  slowConsumerLimit?: number;
+  /**
+   * Seconds without a frame from the client before the socket is closed with 1001 (default 120;
+   * 0 turns it off). A ping goes out after half of it, so idle but healthy clients stay connected.
+   */
+  idleTimeout?: number;
+  /**
+   * Origins allowed to open a socket, e.g. `["https://example.com"]` (default: any). A browser
+   * upgrade from another origin gets 403 before any socket exists. Requests without an Origin
+   * header (non-browser clients) are not affected.
+   */
+  allowedOrigins?: readonly string[];
   /** Gets what a handler threw (default: console.error). The socket is closed with 1011. */
   onError?: (error: unknown, connection: Connection) => void;
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
+export const DEFAULT_SLOW_CONSUMER_LIMIT = 16 * 1024 * 1024;
+export const DEFAULT_IDLE_TIMEOUT = 120;
+
+/** The limits of one connection, validated and with their defaults filled in. */
+export interface Limits {
+  readonly maxMessageSize: number;
+  readonly maxBufferedAmount: number;
+  readonly slowConsumerLimit: number;
+  /** Seconds; 0 means never. */
+  readonly idleTimeout: number;
+}
 
 /** An accepted upgrade waiting for its socket: what an adapter reads off the marker Response. */
 export class PendingUpgrade {
@@ -40,8 +67,7 @@ export class PendingUpgrade {
     readonly request: Request,
     readonly protocol: string,
     readonly options: UpgradeOptions<unknown, unknown, unknown>,
-    readonly maxMessageSize: number,
-    readonly maxBufferedAmount: number,
+    readonly limits: Limits,
   ) {}
 }
 
@@ -66,22 +92,23 @@ export function upgradeWebSocket<State, Custom, Deps>(
   request: Request,
   options: UpgradeOptions<State, Custom, Deps>,
 ): Response {
-  const maxMessageSize = positive("maxMessageSize", options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE);
-  const maxBufferedAmount = positive("maxBufferedAmount", options.maxBufferedAmount, DEFAULT_MAX_BUFFERED_AMOUNT);
+  const limits = limitsOf(options);
   if (!isWebSocketUpgrade(request)) {
     return new Response("426 Upgrade Required: this endpoint only accepts WebSocket connections.\n", {
       status: 426,
       headers: { upgrade: "websocket", "content-type": "text/plain; charset=utf-8" },
     });
   }
+  const origin = request.headers.get("origin");
+  if (origin !== null && options.allowedOrigins && !isAllowedOrigin(origin, options.allowedOrigins)) {
+    // Cross-site WebSocket hijacking: a page elsewhere opening a socket with this site's cookies.
+    return new Response("403 Forbidden: this origin may not open a WebSocket here.\n", {
+      status: 403,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  }
   const protocol = chooseProtocol(request.headers.get("sec-websocket-protocol"), options.protocols);
-  const pending = new PendingUpgrade(
-    request,
-    protocol,
-    options as unknown as UpgradeOptions<unknown, unknown, unknown>,
-    maxMessageSize,
-    maxBufferedAmount,
-  );
+  const pending = new PendingUpgrade(request, protocol, options as unknown as UpgradeOptions<unknown, unknown, unknown>, limits);
   // A server without a wsloop adapter sends this as it is, which tells the developer why.
   const response = new Response("426 Upgrade Required: serve this handler with wsloop/node, wsloop/bun or wsloop/deno.\n", {
     status: 426,
@@ -120,6 +147,27 @@ function chooseProtocol(offered: string | null, supported: readonly string[] | u
     if (supported.includes(name)) return name;
   }
   return "";
+}
+
+function isAllowedOrigin(origin: string, allowed: readonly string[]): boolean {
+  const wanted = origin.toLowerCase();
+  return allowed.some((entry) => entry.toLowerCase() === wanted);
+}
+
+type LimitOptions = Pick<UpgradeOptions<unknown, unknown, unknown>, "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "idleTimeout">;
+
+function limitsOf(options: LimitOptions): Limits {
+  const maxBufferedAmount = positive("maxBufferedAmount", options.maxBufferedAmount, DEFAULT_MAX_BUFFERED_AMOUNT);
+  const slowConsumerLimit = positive("slowConsumerLimit", options.slowConsumerLimit, Math.max(DEFAULT_SLOW_CONSUMER_LIMIT, maxBufferedAmount));
+  if (slowConsumerLimit < maxBufferedAmount) throw new RangeError("upgradeWebSocket: slowConsumerLimit must be at least maxBufferedAmount");
+  const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
+  if (!(idleTimeout >= 0) || !Number.isFinite(idleTimeout)) throw new RangeError("upgradeWebSocket: idleTimeout must be a number of seconds, 0 or more");
+  return {
+    maxMessageSize: positive("maxMessageSize", options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
+    maxBufferedAmount,
+    slowConsumerLimit,
+    idleTimeout,
+  };
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

@@ -72,6 +72,7 @@ describe("sendText / sendBinary", () => {
         throw new Error("socket gone");
       },
       close() {},
+      terminate() {},
       bufferedAmount: 0,
     });
     expect(sendText(connection, "x")).toEqual({ ok: false, error: { type: "closed" } });

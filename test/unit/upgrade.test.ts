@@ -25,7 +25,7 @@ describe("upgradeWebSocket", () => {
     const response = upgradeWebSocket(request, handlers);
     const pending = takeUpgrade(request, response);
     expect(pending?.request).toBe(request);
-    expect(pending?.maxMessageSize).toBe(16 * 1024 * 1024);
+    expect(pending?.limits.maxMessageSize).toBe(16 * 1024 * 1024);
   });
 
   it("finds the upgrade through the request when middleware rebuilt the 426 Response", () => {
