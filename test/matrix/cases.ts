@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TagStats } from "../fixture/app.ts";
 import { type Client, eventually, open } from "./client.ts";
+import { defineFaults } from "./faults.ts";
 import { type FixtureServer, type Runtime, startServer } from "./server.ts";
 
 export function defineMatrix(runtime: Runtime): void {
@@ -160,19 +161,28 @@ export function defineMatrix(runtime: Runtime): void {
       expect((await fetch(`${server.http}/nowhere`)).status).toBe(404);
     });
 
-    it("closes every socket with 1001 on server close() and runs each onClose before it resolves", async () => {
+    defineFaults(runtime, () => server);
+
+    it("closes 500 open sockets with 1001 on server close() and runs each onClose before it resolves", async () => {
       const own = await startServer(runtime);
       try {
         const tag = randomUUID();
         const clients: Client[] = [];
-        for (let i = 0; i < 3; i++) clients.push(await open(`${own.ws}/ws/echo?tag=${tag}`));
-        for (const client of clients) expect(await client.ask("hi")).toBe("hi");
+        for (let batch = 0; batch < 5; batch++) {
+          clients.push(...(await Promise.all(Array.from({ length: 100 }, () => open(`${own.ws}/ws/echo?tag=${tag}`)))));
+        }
+        await Promise.all(clients.map(async (client) => expect(await client.ask("hi")).toBe("hi")));
         await fetch(`${own.http}/shutdown`);
         for (const client of clients) expect((await client.closed).code).toBe(1001);
         expect(await own.exited).toBe(0);
         const closed = /CLOSED (.*)/.exec(own.output());
         const final = JSON.parse(closed?.[1] ?? "{}") as Record<string, TagStats>;
-        expect(final[tag]).toEqual({ inits: 3, closes: 3, closedNotices: [1001, 1001, 1001], closeStates: [1, 1, 1] });
+        expect(final[tag]).toEqual({
+          inits: 500,
+          closes: 500,
+          closedNotices: Array(500).fill(1001),
+          closeStates: Array(500).fill(1),
+        });
       } finally {
         await own.kill();
       }

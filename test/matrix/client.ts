@@ -1,5 +1,5 @@
 // A real WebSocket client (the `ws` package) with the waits the matrix needs.
-import WebSocket from "ws";
+import WebSocket, { type ClientOptions } from "ws";
 
 export { WebSocket };
 
@@ -9,9 +9,9 @@ export interface Closed {
 }
 
 /** Opens a socket; rejects with the HTTP status if the server refused the upgrade. */
-export function open(url: string, protocols?: string[]): Promise<Client> {
+export function open(url: string, protocols?: string[], options?: ClientOptions): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, protocols);
+    const socket = new WebSocket(url, protocols, options);
     const client = new Client(socket);
     socket.once("open", () => resolve(client));
     socket.once("unexpected-response", (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
@@ -22,6 +22,8 @@ export function open(url: string, protocols?: string[]): Promise<Client> {
 export class Client {
   readonly messages: (string | Buffer)[] = [];
   readonly closed: Promise<Closed>;
+  /** How the socket closed, once it has. */
+  closedWith: Closed | undefined;
   #waiters: (() => void)[] = [];
 
   constructor(readonly socket: WebSocket) {
@@ -31,7 +33,8 @@ export class Client {
     });
     this.closed = new Promise((resolve) => {
       socket.once("close", (code: number, reason: Buffer) => {
-        resolve({ code, reason: reason.toString() });
+        this.closedWith = { code, reason: reason.toString() };
+        resolve(this.closedWith);
         for (const wake of this.#waiters.splice(0)) wake();
       });
     });
@@ -48,7 +51,7 @@ export class Client {
   async received(count: number, timeoutMs = 10_000): Promise<(string | Buffer)[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.messages.length < count) {
-      if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`socket closed after ${this.messages.length} of ${count} messages`);
+      if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`socket closed (${JSON.stringify(this.closedWith)}) after ${this.messages.length} of ${count} messages`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out after ${this.messages.length} of ${count} messages: ${JSON.stringify(this.messages.slice(-3))}`);
       await new Promise<void>((resolve) => {
