@@ -8,3 +8,5 @@ export type { Selector, Subject } from "./core/selector.ts";
 export { createSubject, mapSelector, mergeSelectors } from "./core/selector.ts";
 export type { UpgradeOptions } from "./core/upgrade.ts";
 export { isWebSocketUpgrade, upgradeWebSocket } from "./core/upgrade.ts";
+export type { Broker, MemoryBroker, Payload } from "./core/broker.ts";
+export { createMemoryBroker } from "./core/broker.ts";

@@ -1,0 +1,94 @@
+import { type Selector, mapSelector } from "./selector.ts";
+
+/** What travels through a broker: text or bytes, delivered as sent. */
+export type Payload = string | Uint8Array;
+
+/**
+ * Publish/subscribe between connections, in one process ({@link createMemoryBroker}) or across
+ * many (`createRedisBroker` from `wsloop/redis`). A topic is an ordinary Selector: merge it, map
+ * it, replace it; it is unsubscribed with the socket.
+ */
+export interface Broker {
+  /**
+   * Delivers `payload` to every subscriber of `topic`, in publish order. A subscription this
+   * process opened before calling `publish` receives it.
+   */
+  publish(topic: string, payload: Payload): Promise<void>;
+  /** The payloads published to `name` from now on. */
+  topic(name: string): Selector<Payload>;
+  /** The payloads published to `name`, through `decode` (a throw closes that connection with 1011). */
+  topic<T>(name: string, decode: (payload: Payload) => T): Selector<T>;
+  /** Releases the broker's connections; later publishes reject. */
+  close(): Promise<void>;
+}
+
+type Deliver = (payload: Payload) => void;
+
+/** Local subscribers by topic. `first` and `last` tell a remote broker when to (un)subscribe upstream. */
+export class Topics {
+  readonly #subscribers = new Map<string, Set<{ deliver: Deliver }>>();
+
+  constructor(readonly hooks: { first?(topic: string): void; last?(topic: string): void } = {}) {}
+
+  selector(topic: string): Selector<Payload> {
+    return {
+      subscribe: (deliver) => {
+        // One entry per subscription, so the same function may subscribe twice and leave once.
+        const entry = { deliver };
+        let set = this.#subscribers.get(topic);
+        if (!set) {
+          set = new Set();
+          this.#subscribers.set(topic, set);
+          this.hooks.first?.(topic);
+        }
+        set.add(entry);
+        return () => {
+          const current = this.#subscribers.get(topic);
+          if (!current?.delete(entry) || current.size > 0) return;
+          this.#subscribers.delete(topic);
+          this.hooks.last?.(topic);
+        };
+      },
+    };
+  }
+
+  deliver(topic: string, payload: Payload): void {
+    const set = this.#subscribers.get(topic);
+    if (set) for (const entry of set) entry.deliver(payload);
+  }
+
+  /** How many local subscriptions `topic` has. */
+  count(topic: string): number {
+    return this.#subscribers.get(topic)?.size ?? 0;
+  }
+}
+
+/** The `topic` method of a broker, with and without `decode`. */
+export function topicSelector<T>(topics: Topics, name: string, decode?: (payload: Payload) => T): Selector<T> {
+  const selector = topics.selector(name);
+  return decode ? mapSelector(selector, decode) : (selector as Selector<T>);
+}
+
+/** A broker within this process: publish delivers synchronously to every subscriber. */
+export interface MemoryBroker extends Broker {
+  /** How many subscriptions `topic` has (0 once every connection using it closed). */
+  subscriberCount(topic: string): number;
+}
+
+/** Creates the in-process {@link Broker}. */
+export function createMemoryBroker(): MemoryBroker {
+  const topics = new Topics();
+  let closed = false;
+  return {
+    publish(topic, payload) {
+      if (closed) return Promise.reject(new Error("wsloop: publish on a closed broker"));
+      topics.deliver(topic, payload);
+      return Promise.resolve();
+    },
+    topic: <T>(name: string, decode?: (payload: Payload) => T) => topicSelector(topics, name, decode),
+    subscriberCount: (topic) => topics.count(topic),
+    async close() {
+      closed = true;
+    },
+  } as MemoryBroker;
+}
