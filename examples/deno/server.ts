@@ -1,6 +1,13 @@
 import { serve } from "../../src/adapters/deno.ts"; // in your project: "jsr:@wsloop/wsloop/deno"
-import { app, portFromEnv } from "../shared/app.ts";
+import { createApp, portFromEnv } from "../shared/app.ts";
+import { brokerFromEnv } from "../shared/broker.ts";
 
-const server = await serve({ fetch: app, port: portFromEnv(process.env.PORT) });
-console.log(`Echo chat on ${server.url}`);
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void server.close().then(() => process.exit(0)));
+const broker = await brokerFromEnv();
+const server = await serve({ fetch: createApp({ broker }), port: portFromEnv(process.env.PORT) });
+console.log(`Chat on ${server.url}`);
+const stop = async () => {
+  await server.close();
+  await broker.close();
+  process.exit(0);
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stop());

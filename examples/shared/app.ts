@@ -1,8 +1,8 @@
-// The echo chat of Dream's websocket module, as one runtime-neutral fetch handler.
-// examples/node, examples/bun and examples/deno serve this same module; only `serve` differs.
-// In your own project the import is `from "wsloop"`.
+// The examples' app, one runtime-neutral fetch handler served unchanged by examples/node,
+// examples/bun and examples/deno. In your own project the import is `from "wsloop"`.
 import {
   type Action,
+  type Broker,
   type Connection,
   type Message,
   continueConnection,
@@ -11,30 +11,59 @@ import {
   upgradeWebSocket,
 } from "../../src/index.ts";
 import { page } from "./page.ts";
+import { type RoomDependencies, handleRoomClose, handleRoomInit, handleRoomMessage } from "./room.ts";
 
-interface Dependencies {
+export interface AppDependencies {
+  broker: Broker;
+}
+
+/**
+ * GET / is the chat page; /chat?user=NAME and /chat/ROOM?user=NAME join a room; /ws?user=NAME is
+ * the echo chat of Dream's websocket documentation.
+ */
+export function createApp(app: AppDependencies): (request: Request) => Response {
+  return (request) => {
+    const url = new URL(request.url);
+    const user = url.searchParams.get("user") || "Anonymous";
+    if (url.pathname === "/" && request.method === "GET") {
+      return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+    }
+    if (url.pathname === "/ws") {
+      const dependencies: EchoDependencies = { userName: user };
+      return upgradeWebSocket(request, { dependencies, onInit: handleInit, onMessage: handleMessage, onClose: handleClose });
+    }
+    const room = roomOf(url.pathname);
+    if (room !== undefined) {
+      const dependencies: RoomDependencies = { broker: app.broker, room, user };
+      return upgradeWebSocket(request, {
+        dependencies,
+        onInit: handleRoomInit,
+        onMessage: handleRoomMessage,
+        onClose: handleRoomClose,
+        maxMessageSize: 64 * 1024,
+      });
+    }
+    return new Response("Not Found", { status: 404 });
+  };
+}
+
+/** "lobby" for /chat, ROOM for /chat/ROOM, undefined for anything else. */
+function roomOf(pathname: string): string | undefined {
+  if (pathname === "/chat") return "lobby";
+  const match = /^\/chat\/([^/]{1,64})$/.exec(pathname);
+  return match ? decodeURIComponent(match[1] as string) : undefined;
+}
+
+// The echo chat. Its state is unused, as in the seed: the user name lives in the dependencies.
+interface EchoDependencies {
   userName: string;
 }
 
-/** GET / serves the chat page, GET /ws?user=NAME upgrades, anything else is 404. */
-export function app(request: Request): Response {
-  const url = new URL(request.url);
-  if (url.pathname === "/" && request.method === "GET") {
-    return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
-  }
-  if (url.pathname === "/ws") {
-    const dependencies: Dependencies = { userName: url.searchParams.get("user") || "Anonymous" };
-    return upgradeWebSocket(request, { dependencies, onInit: handleInit, onMessage: handleMessage, onClose: handleClose });
-  }
-  return new Response("Not Found", { status: 404 });
-}
-
-// The state is unused here, as in the seed: the user name lives in the dependencies.
-function handleInit(_connection: Connection, _deps: Dependencies): [string] {
+function handleInit(_connection: Connection, _deps: EchoDependencies): [string] {
   return [""];
 }
 
-function handleMessage(state: string, message: Message<never>, connection: Connection, deps: Dependencies): Action<string, never> {
+function handleMessage(state: string, message: Message<never>, connection: Connection, deps: EchoDependencies): Action<string, never> {
   switch (message.type) {
     case "text":
       sendText(connection, `${deps.userName}: ${message.text}`);
@@ -46,7 +75,7 @@ function handleMessage(state: string, message: Message<never>, connection: Conne
   }
 }
 
-function handleClose(_state: string, _deps: Dependencies): void {}
+function handleClose(_state: string, _deps: EchoDependencies): void {}
 
 /** The port from $PORT, 3000 by default. */
 export function portFromEnv(env: string | undefined): number {

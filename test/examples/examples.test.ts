@@ -1,0 +1,76 @@
+// The examples as shipped in examples/RUNTIME/server.ts (memory broker), on each runtime.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { open } from "../matrix/client.ts";
+import { type FixtureServer, type Runtime, startScript } from "../matrix/server.ts";
+
+const runtimes: Runtime[] = ["node", "bun", "deno"];
+
+const frame = (type: string, user: string, text = "") => JSON.stringify({ type, user, text });
+
+describe.each(runtimes)("examples on %s", (runtime) => {
+  let server: FixtureServer;
+  beforeAll(async () => {
+    server = await startScript(runtime, `examples/${runtime}/server.ts`, /Chat on http:\/\/\S+:(\d+)\//);
+  });
+  afterAll(() => server?.kill());
+
+  it("serves the chat page at /", async () => {
+    const response = await fetch(`${server.http}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/html");
+    const html = await response.text();
+    expect(html).toContain("new WebSocket");
+    expect(html).toContain('"/chat"');
+  });
+
+  it("chat room: joined, every message to everyone in order (sender included), left", async () => {
+    const ann = await open(`${server.ws}/chat?user=Ann`);
+    expect(await ann.received(1)).toEqual([frame("joined", "Ann")]);
+    const bob = await open(`${server.ws}/chat?user=Bob`);
+    expect(await bob.received(1)).toEqual([frame("joined", "Bob")]);
+    expect(await ann.received(2)).toEqual([frame("joined", "Ann"), frame("joined", "Bob")]);
+    const stranger = await open(`${server.ws}/chat/elsewhere`);
+    expect(await stranger.received(1)).toEqual([frame("joined", "Anonymous")]);
+    for (let i = 0; i < 20; i++) (i % 2 ? bob : ann).send(`m${i}`);
+    const conversation = Array.from({ length: 20 }, (_, i) => frame("message", i % 2 ? "Bob" : "Ann", `m${i}`));
+    // Each sender's messages stay in order; the two senders interleave as the server received them.
+    const annSaw = (await ann.received(22)).slice(2);
+    const bobSaw = (await bob.received(21)).slice(1);
+    expect(bobSaw).toEqual(annSaw);
+    expect(annSaw.filter((m) => String(m).includes('"Ann"'))).toEqual(conversation.filter((_, i) => i % 2 === 0));
+    expect(annSaw.filter((m) => String(m).includes('"Bob"'))).toEqual(conversation.filter((_, i) => i % 2 === 1));
+    bob.socket.close(1000);
+    expect(await ann.received(23)).toContainEqual(frame("left", "Bob"));
+    expect(stranger.messages).toEqual([frame("joined", "Anonymous")]);
+    ann.socket.close(1000);
+    stranger.socket.close(1000);
+  });
+
+  it("echo chat: answers each text message with 'NAME: text'", async () => {
+    const client = await open(`${server.ws}/ws?user=Ann`);
+    expect(await client.ask("hello")).toBe("Ann: hello");
+    expect(await client.ask("héllo ✓")).toBe("Ann: héllo ✓");
+    client.socket.close();
+  });
+
+  it("echo chat: calls a user without a name Anonymous and ignores binary messages", async () => {
+    const client = await open(`${server.ws}/ws`);
+    client.send(new Uint8Array([1, 2, 3]));
+    expect(await client.ask("hi")).toBe("Anonymous: hi");
+    expect(client.messages).toEqual(["Anonymous: hi"]);
+    client.socket.close();
+  });
+
+  it("answers a plain GET /ws with 426", async () => {
+    const response = await fetch(`${server.http}/ws`);
+    expect(response.status).toBe(426);
+  });
+
+  it("closes open sockets with 1001 and exits cleanly on SIGTERM", async () => {
+    const client = await open(`${server.ws}/ws?user=Bo`);
+    expect(await client.ask("bye")).toBe("Bo: bye");
+    server.signal("SIGTERM");
+    expect((await client.closed).code).toBe(1001);
+    expect(await server.exited).toBe(0);
+  });
+});
