@@ -7,6 +7,7 @@ export default defineConfig({
     node: "src/adapters/node.ts",
     bun: "src/adapters/bun.ts",
     deno: "src/adapters/deno.ts",
+    redis: "src/redis.ts",
   },
   format: ["esm"],
   target: "es2022",
@@ -15,5 +16,5 @@ export default defineConfig({
   splitting: true,
   sourcemap: true,
   clean: true,
-  external: [/^crossws/],
+  external: [/^crossws/, /^redis$/],
 });

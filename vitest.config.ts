@@ -1,8 +1,10 @@
 import { defineConfig } from "vitest/config";
 
+// `npm test`: the unit tests, the cross-runtime matrix and the examples. Redis and the browser
+// have their own configs (vitest.redis.config.ts, vitest.browser.config.ts).
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/unit/**/*.test.ts", "test/matrix/**/*.test.ts", "test/examples/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -40,7 +40,8 @@ const BINARY = 0x62;
 export async function createRedisBroker(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
   const prefix = options.prefix ?? "wsloop:";
   const onError = options.onError ?? ((error: unknown) => console.error("[wsloop/redis]", error));
-  const publisher = createClient({ url: options.url ?? "redis://127.0.0.1:6379" });
+  // Named, so CLIENT LIST tells wsloop's connections apart.
+  const publisher = createClient({ url: options.url ?? "redis://127.0.0.1:6379", name: "wsloop" });
   const subscriber = publisher.duplicate();
   // Without a listener, node-redis turns a dropped connection into an uncaught error.
   publisher.on("error", onError);

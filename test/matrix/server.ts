@@ -32,9 +32,9 @@ export function startServer(runtime: Runtime): Promise<FixtureServer> {
 }
 
 /** Runs `script` on `runtime` with PORT=0; `ready` matches its output and captures the port. */
-export async function startScript(runtime: Runtime, script: string, ready: RegExp): Promise<FixtureServer> {
+export async function startScript(runtime: Runtime, script: string, ready: RegExp, extraEnv: Record<string, string> = {}): Promise<FixtureServer> {
   const [command, args] = commands[runtime](script);
-  const env = { ...process.env, NO_COLOR: "1", PORT: "0" };
+  const env = { ...process.env, NO_COLOR: "1", PORT: "0", ...extraEnv };
   const child: ChildProcess = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

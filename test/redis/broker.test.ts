@@ -1,0 +1,74 @@
+// createRedisBroker against a real redis-server, in this process.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "redis";
+import { type Payload, createRedisBroker } from "../../src/redis.ts";
+import { eventually } from "../matrix/client.ts";
+import { type RedisInstance, sharedRedis } from "./redis-server.ts";
+
+describe("createRedisBroker", () => {
+  let redis: RedisInstance;
+  let probe: ReturnType<typeof createClient>;
+  beforeAll(async () => {
+    redis = await sharedRedis();
+    probe = createClient({ url: redis.url });
+    await probe.connect();
+  });
+  afterAll(async () => {
+    await probe?.close();
+    await redis?.stop();
+  });
+
+  const channelSubscribers = async (channel: string) => Number((await probe.pubSubNumSub(channel))[channel] ?? 0);
+
+  it("delivers text and bytes as sent, to a subscription made just before the publish", async () => {
+    const broker = await createRedisBroker({ url: redis.url });
+    const topic = randomUUID();
+    const got: Payload[] = [];
+    broker.topic(topic).subscribe((p) => got.push(p));
+    // No wait between subscribe and publish: the broker orders them.
+    await broker.publish(topic, "héllo");
+    await broker.publish(topic, new Uint8Array([0, 1, 255]));
+    await eventually(async () => got.length === 2);
+    expect(got[0]).toBe("héllo");
+    expect(got[1]).toEqual(new Uint8Array([0, 1, 255]));
+    await broker.close();
+  });
+
+  it("reaches the subscribers of another broker instance, and decodes for a typed topic", async () => {
+    const [one, two] = await Promise.all([createRedisBroker({ url: redis.url }), createRedisBroker({ url: redis.url })]);
+    const topic = randomUUID();
+    const got: number[] = [];
+    two.topic(topic, (p) => Number(p)).subscribe((n) => got.push(n));
+    await eventually(async () => (await channelSubscribers(`wsloop:${topic}`)) === 1);
+    for (let i = 0; i < 100; i++) void one.publish(topic, String(i));
+    await eventually(async () => got.length === 100);
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await Promise.all([one.close(), two.close()]);
+  });
+
+  it("holds one Redis subscription per topic while local subscribers remain, and drops it after the last", async () => {
+    const broker = await createRedisBroker({ url: redis.url, prefix: "test:" });
+    const topic = randomUUID();
+    const stopA = broker.topic(topic).subscribe(() => {});
+    const stopB = broker.topic(topic).subscribe(() => {});
+    expect(broker.subscriberCount(topic)).toBe(2);
+    await eventually(async () => (await channelSubscribers(`test:${topic}`)) === 1);
+    stopA();
+    expect(await channelSubscribers(`test:${topic}`)).toBe(1);
+    stopB();
+    expect(broker.subscriberCount(topic)).toBe(0);
+    await eventually(async () => (await channelSubscribers(`test:${topic}`)) === 0);
+    await broker.close();
+  });
+
+  it("releases its connections on close, and rejects later publishes", async () => {
+    const countClients = async () => (await probe.clientList()).filter((client) => client.name === "wsloop").length;
+    const before = await countClients();
+    const broker = await createRedisBroker({ url: redis.url });
+    expect(await countClients()).toBe(before + 2);
+    await broker.close();
+    await eventually(async () => (await countClients()) === before);
+    await expect(broker.publish("any", "x")).rejects.toThrow(/closed broker/);
+  });
+});

@@ -1,0 +1,87 @@
+// A real redis-server for the tests: REDIS_URL (default redis://127.0.0.1:6379) when it answers,
+// otherwise one started here on a free port. Without either the tests fail; they are never skipped.
+import { type ChildProcess, spawn } from "node:child_process";
+import { connect, createServer } from "node:net";
+
+export interface RedisInstance {
+  readonly url: string;
+  /** Kills the server and starts it again on the same port, empty (only for servers started here). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** True if a Redis server answers PING at `url`. */
+export function answers(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port || 6379), hostname);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write("PING\r\n"));
+    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
+  });
+}
+
+/** The Redis of REDIS_URL if it answers, else a fresh one started here. */
+export async function sharedRedis(): Promise<RedisInstance> {
+  const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  if (await answers(url)) {
+    return { url, restart: () => Promise.reject(new Error("cannot restart a Redis this test did not start")), stop: async () => {} };
+  }
+  return startRedis();
+}
+
+/** Starts redis-server on a free port, without persistence. */
+export async function startRedis(): Promise<RedisInstance> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child = await launch(port, url);
+  return {
+    url,
+    async restart() {
+      await kill(child);
+      child = await launch(port, url);
+    },
+    stop: () => kill(child),
+  };
+}
+
+async function launch(port: number, url: string): Promise<ChildProcess> {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  const failed = new Promise<never>((_, reject) => {
+    child.once("error", (error) =>
+      reject(new Error(`no Redis answers at ${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"} and redis-server could not start (${error.message}); install it: apt-get install -y redis-server`)),
+    );
+  });
+  const deadline = Date.now() + 10_000;
+  while (!(await Promise.race([answers(url), failed]))) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer in 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return child;
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
