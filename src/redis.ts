@@ -11,13 +11,14 @@
 import { Buffer } from "node:buffer";
 import { createClient } from "redis";
 import { type Broker, type Payload, Topics, topicSelector } from "./core/broker.ts";
+import { FrameTopics } from "./core/frames.ts";
 
 export type { Broker, Payload } from "./core/broker.ts";
 
 export interface RedisBrokerOptions {
   /** Default `redis://127.0.0.1:6379`. */
   url?: string;
-  /** Put before every topic to make its channel name (default `wsloop:`). */
+  /** Starts every channel name (default `wsloop:`): `PREFIX` `t:` topic for publish, `f:` topic for publishFrame. */
   prefix?: string;
   /** Connection errors; the clients reconnect and resubscribe by themselves. Default: console.error. */
   onError?: (error: unknown) => void;
@@ -25,7 +26,10 @@ export interface RedisBrokerOptions {
 
 /** A Redis broker: also reports how many local subscriptions a topic has. */
 export interface RedisBroker extends Broker {
+  /** How many local subscriptions `topic` has. */
   subscriberCount(topic: string): number;
+  /** How many local sockets joined `topic`. */
+  memberCount(topic: string): number;
 }
 
 // One byte in front of each message says how to hand it back: Redis keeps no type.
@@ -48,9 +52,13 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   subscriber.on("error", onError);
   await Promise.all([publisher.connect(), subscriber.connect()]);
 
-  const listener = (message: Buffer, channel: Buffer): void => {
-    const topic = channel.toString("utf8", prefix.length);
-    topics.deliver(topic, decodeMessage(message));
+  const topicChannel = `${prefix}t:`;
+  const frameChannel = `${prefix}f:`;
+  const onTopic = (message: Buffer, channel: Buffer): void => {
+    topics.deliver(channel.toString("utf8", topicChannel.length), decodeMessage(message));
+  };
+  const onFrame = (message: Buffer, channel: Buffer): void => {
+    frames.deliver(channel.toString("utf8", frameChannel.length), decodeMessage(message));
   };
 
   // Subscriptions on their way to Redis: a publish waits for them, so a subscription made before
@@ -65,25 +73,34 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   };
 
   const topics = new Topics({
-    first: (topic) => track(subscriber.subscribe(prefix + topic, listener, true)),
-    last: (topic) => track(subscriber.unsubscribe(prefix + topic, listener, true)),
+    first: (topic) => track(subscriber.subscribe(topicChannel + topic, onTopic, true)),
+    last: (topic) => track(subscriber.unsubscribe(topicChannel + topic, onTopic, true)),
+  });
+  const frames = new FrameTopics({
+    first: (topic) => track(subscriber.subscribe(frameChannel + topic, onFrame, true)),
+    last: (topic) => track(subscriber.unsubscribe(frameChannel + topic, onFrame, true)),
   });
   let closed = false;
 
+  function publish(channel: string, payload: Payload): Promise<void> {
+    if (closed) return Promise.reject(new Error("wsloop/redis: publish on a closed broker"));
+    const message = encodeMessage(payload);
+    if (subscribing.size === 0 && waiting === 0) return publisher.publish(channel, message).then(() => {});
+    waiting++;
+    const sent = Promise.all([tail, ...subscribing])
+      .then(() => publisher.publish(channel, message))
+      .then(() => {})
+      .finally(() => waiting--);
+    tail = sent.catch(() => {});
+    return sent;
+  }
+
   return {
-    publish(topic, payload) {
-      if (closed) return Promise.reject(new Error("wsloop/redis: publish on a closed broker"));
-      const channel = prefix + topic;
-      const message = encodeMessage(payload);
-      if (subscribing.size === 0 && waiting === 0) return publisher.publish(channel, message).then(() => {});
-      waiting++;
-      const sent = Promise.all([tail, ...subscribing])
-        .then(() => publisher.publish(channel, message))
-        .then(() => {})
-        .finally(() => waiting--);
-      tail = sent.catch(() => {});
-      return sent;
-    },
+    publish: (topic, payload) => publish(topicChannel + topic, payload),
+    publishFrame: (topic, payload) => publish(frameChannel + topic, payload),
+    join: (connection, topic) => frames.join(connection, topic),
+    leave: (connection, topic) => frames.leave(connection, topic),
+    memberCount: (topic) => frames.count(topic),
     topic: <T>(name: string, decode?: (payload: Payload) => T) => topicSelector(topics, name, decode),
     subscriberCount: (topic) => topics.count(topic),
     async close() {

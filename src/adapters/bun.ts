@@ -30,13 +30,18 @@ export function createBunHandlers<Data = unknown>(
   options: { onError?: (error: unknown) => void } = {},
 ): BunHandlers<Data> {
   const onError = options.onError ?? defaultOnError;
-  const loops = createLoops(fetch, { onError, canPing: true, zeroMeansDropped: true });
+  // Broadcasts (Broker.publishFrame) go through Bun's native topics: one call fans out in Bun.
+  let server: BunServer<Data> | undefined;
+  const hub = { publish: (topic: string, data: string | Uint8Array) => void server?.publish(topic, data) };
+  const loops = createLoops(fetch, { onError, canPing: true, zeroMeansDropped: true, hub });
   // wsloop keeps each socket alive with its own idleTimeout; Bun's server-wide one is turned off.
   const ws = bunAdapter({ hooks: loops.hooks, idleTimeout: 0 });
   return {
     // An upgrade request reaches the app through crossws' upgrade hook, so it runs `fetch` once.
-    fetch: (request, server) =>
-      isWebSocketUpgrade(request) ? ws.handleUpgrade(request, server as never) : runFetch(fetch, request, onError),
+    fetch(request, current) {
+      server = current;
+      return isWebSocketUpgrade(request) ? ws.handleUpgrade(request, current as never) : runFetch(fetch, request, onError);
+    },
     websocket: ws.websocket as unknown as WebSocketHandler<Data>,
     close: () => loops.closeAll(),
   };

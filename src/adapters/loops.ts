@@ -1,5 +1,5 @@
 import type { Hooks, Peer } from "crossws";
-import type { Transport } from "../core/connection.ts";
+import type { NativeTopics, Transport } from "../core/connection.ts";
 import { Session } from "../core/session.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { runFetch } from "./fetch.ts";
@@ -37,6 +37,8 @@ export interface LoopsOptions {
   canPing: boolean;
   /** Bun's send answers 0 when it dropped the frame because the socket is closed (Node's answers its buffer size). */
   zeroMeansDropped?: boolean;
+  /** Publishes to the runtime's native topics (Bun's server.publish), which sockets join through crossws. */
+  hub?: NativeTopics["hub"];
 }
 
 /** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
@@ -107,7 +109,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   };
 }
 
-function peerTransport(peer: Peer, { canPing, zeroMeansDropped }: LoopsOptions): Transport {
+function peerTransport(peer: Peer, { canPing, zeroMeansDropped, hub }: LoopsOptions): Transport {
   const transport: Transport = {
     send: zeroMeansDropped ? (data) => peer.send(data) !== 0 : (data) => void peer.send(data),
     close(code, reason) {
@@ -121,6 +123,13 @@ function peerTransport(peer: Peer, { canPing, zeroMeansDropped }: LoopsOptions):
     },
   };
   if (canPing) transport.ping = () => void peer.ping();
+  if (hub) {
+    transport.native = {
+      subscribe: (topic) => peer.subscribe(topic),
+      unsubscribe: (topic) => peer.unsubscribe(topic),
+      hub,
+    };
+  }
   return transport;
 }
 

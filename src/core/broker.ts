@@ -1,3 +1,5 @@
+import type { Connection } from "./connection.ts";
+import { FrameTopics } from "./frames.ts";
 import { type Selector, mapSelector } from "./selector.ts";
 
 /** What travels through a broker: text or bytes, delivered as sent. */
@@ -18,6 +20,15 @@ export interface Broker {
   topic(name: string): Selector<Payload>;
   /** The payloads published to `name`, through `decode` (a throw closes that connection with 1011). */
   topic<T>(name: string, decode: (payload: Payload) => T): Selector<T>;
+  /**
+   * The fast path for broadcasts: the socket itself joins `topic`, and what {@link publishFrame}
+   * sends there goes straight out as a frame, without a turn of its loop (on Bun through Bun's
+   * native topics). The socket leaves when it closes.
+   */
+  join(connection: Connection, topic: string): void;
+  leave(connection: Connection, topic: string): void;
+  /** Sends `payload` as a frame to every socket that joined `topic` (text for a string). */
+  publishFrame(topic: string, payload: Payload): Promise<void>;
   /** Releases the broker's connections; later publishes reject. */
   close(): Promise<void>;
 }
@@ -73,20 +84,32 @@ export function topicSelector<T>(topics: Topics, name: string, decode?: (payload
 export interface MemoryBroker extends Broker {
   /** How many subscriptions `topic` has (0 once every connection using it closed). */
   subscriberCount(topic: string): number;
+  /** How many sockets joined `topic`. */
+  memberCount(topic: string): number;
 }
 
 /** Creates the in-process {@link Broker}. */
 export function createMemoryBroker(): MemoryBroker {
   const topics = new Topics();
+  const frames = new FrameTopics();
   let closed = false;
+  const refuse = () => Promise.reject(new Error("wsloop: publish on a closed broker"));
   return {
     publish(topic, payload) {
-      if (closed) return Promise.reject(new Error("wsloop: publish on a closed broker"));
+      if (closed) return refuse();
       topics.deliver(topic, payload);
       return Promise.resolve();
     },
+    publishFrame(topic, payload) {
+      if (closed) return refuse();
+      frames.deliver(topic, payload);
+      return Promise.resolve();
+    },
     topic: <T>(name: string, decode?: (payload: Payload) => T) => topicSelector(topics, name, decode),
+    join: (connection, topic) => frames.join(connection, topic),
+    leave: (connection, topic) => frames.leave(connection, topic),
     subscriberCount: (topic) => topics.count(topic),
+    memberCount: (topic) => frames.count(topic),
     async close() {
       closed = true;
     },

@@ -25,8 +25,26 @@ export interface Transport {
   terminate(): void;
   /** Sends a ping frame. Absent where the runtime keeps connections alive itself (Deno). */
   ping?(): void;
+  /**
+   * Where the runtime fans a frame out to many sockets natively (Bun's topics): `subscribe` and
+   * `unsubscribe` this socket, and `hub.publish` to every subscribed socket at once.
+   */
+  native?: NativeTopics;
   /** Bytes queued for sending and not yet written to the network. */
   readonly bufferedAmount: number;
+}
+
+/** A runtime's own topics, such as Bun's `ws.subscribe` and `server.publish`. */
+export interface NativeTopics {
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** The same object for every socket of one server: it publishes to all of them. */
+  readonly hub: { publish(topic: string, data: string | Uint8Array): void };
+}
+
+/** Something a connection belongs to until it leaves or closes (a broker's frame topic). */
+export interface Membership {
+  leave(): void;
 }
 
 const SENT: Result<void, SendError> = Object.freeze({ ok: true, value: undefined });
@@ -38,6 +56,8 @@ export class LiveConnection implements Connection {
   open = true;
   /** Bytes refused with "backpressure" since the buffer was last below maxBufferedAmount. */
   refused = 0;
+  /** Left when the connection closes. */
+  readonly memberships = new Set<Membership>();
 
   constructor(
     readonly id: string,
@@ -66,7 +86,8 @@ export function sendBinary(connection: Connection, data: Uint8Array): Result<voi
   return send(live, data);
 }
 
-function send(live: LiveConnection, data: string | Uint8Array): Result<void, SendError> {
+/** Sends a frame with every check of sendText/sendBinary but the size: what brokers use to fan out. */
+export function send(live: LiveConnection, data: string | Uint8Array): Result<void, SendError> {
   if (!live.open) return CLOSED;
   const bufferedAmount = live.transport.bufferedAmount;
   if (bufferedAmount > live.limits.maxBufferedAmount) return refuse(live, data, bufferedAmount);

@@ -247,11 +247,12 @@ export class Session {
     }
   }
 
-  /** Stops everything that feeds the loop from outside: the selector and the idle watch. */
+  /** Stops everything that feeds the loop or the socket from outside: selector, idle watch, topics joined. */
   #release(): void {
     this.#dropSelector();
     this.#unwatch?.();
     this.#unwatch = undefined;
+    for (const membership of this.connection.memberships) membership.leave();
   }
 
   #dropSelector(): void {

@@ -66,6 +66,32 @@ export function defineMatrix(runtime: Runtime): void {
       client.socket.close();
     });
 
+    it("broadcasts frames to every socket that joined a topic, without a handler turn, and drops members on close", async () => {
+      const { tag, url } = tagged("/ws/frames");
+      const members = async () => (await fetch(`${server.http}/members?tag=${tag}`)).json() as Promise<number>;
+      const clients = await Promise.all([open(url), open(url), open(url)]);
+      await eventually(async () => (await members()) === 3);
+      clients[0]?.send("broadcast:to all");
+      clients[1]?.send("broadcastBytes:bytes");
+      for (const client of clients) {
+        const got = await client.received(2);
+        expect(got).toContain("to all");
+        expect(got.find((m) => typeof m !== "string")?.toString()).toBe("bytes");
+      }
+      // The frames reached the sockets without onMessage: the loop's state counts only the commands.
+      expect(await clients[2]?.ask("state")).toBe("state:1");
+      expect(await clients[2]?.ask("leave")).toBe("left");
+      clients[0]?.send("broadcast:after leave");
+      expect(await clients[1]?.received(3)).toContain("after leave");
+      expect(await clients[2]?.ask("state")).toBe("state:3");
+      expect(clients[2]?.messages).not.toContain("after leave");
+      expect(await members()).toBe(2);
+      clients[0]?.socket.terminate();
+      clients[1]?.socket.close(1000);
+      await eventually(async () => (await members()) === 0);
+      clients[2]?.socket.close(1000);
+    });
+
     it("keeps the order of 1,000 messages through an async handler", async () => {
       const client = await open(tagged("/ws/slow").url);
       const sent = Array.from({ length: 1000 }, (_, i) => `m${i}`);

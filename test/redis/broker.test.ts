@@ -2,7 +2,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "redis";
+import { type Connection, continueConnection, upgradeWebSocket } from "../../src/index.ts";
 import { type Payload, createRedisBroker } from "../../src/redis.ts";
+import { connect, upgradeRequest } from "../../src/testing.ts";
 import { eventually } from "../matrix/client.ts";
 import { type RedisInstance, sharedRedis } from "./redis-server.ts";
 
@@ -40,10 +42,36 @@ describe("createRedisBroker", () => {
     const topic = randomUUID();
     const got: number[] = [];
     two.topic(topic, (p) => Number(p)).subscribe((n) => got.push(n));
-    await eventually(async () => (await channelSubscribers(`wsloop:${topic}`)) === 1);
+    await eventually(async () => (await channelSubscribers(`wsloop:t:${topic}`)) === 1);
     for (let i = 0; i < 100; i++) void one.publish(topic, String(i));
     await eventually(async () => got.length === 100);
     expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await Promise.all([one.close(), two.close()]);
+  });
+
+  it("hands publishFrame's frames to the sockets that joined the topic on any instance, and drops the channel after the last leaves", async () => {
+    const [one, two] = await Promise.all([createRedisBroker({ url: redis.url }), createRedisBroker({ url: redis.url })]);
+    const topic = randomUUID();
+    const socket = await connect(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: two,
+        onInit: (connection: Connection, broker: typeof two): [null] => {
+          broker.join(connection, topic);
+          return [null];
+        },
+        onMessage: (s: null) => continueConnection(s),
+        onClose: () => {},
+      }),
+    );
+    await eventually(async () => (await channelSubscribers(`wsloop:f:${topic}`)) === 1);
+    await one.publishFrame(topic, "frame one");
+    await one.publishFrame(topic, new Uint8Array([1]));
+    await eventually(async () => socket.frames.length === 2);
+    expect(socket.frames).toEqual([{ type: "text", text: "frame one" }, { type: "binary", data: new Uint8Array([1]) }]);
+    socket.close();
+    await socket.settled();
+    expect(two.memberCount(topic)).toBe(0);
+    await eventually(async () => (await channelSubscribers(`wsloop:f:${topic}`)) === 0);
     await Promise.all([one.close(), two.close()]);
   });
 
@@ -53,12 +81,12 @@ describe("createRedisBroker", () => {
     const stopA = broker.topic(topic).subscribe(() => {});
     const stopB = broker.topic(topic).subscribe(() => {});
     expect(broker.subscriberCount(topic)).toBe(2);
-    await eventually(async () => (await channelSubscribers(`test:${topic}`)) === 1);
+    await eventually(async () => (await channelSubscribers(`test:t:${topic}`)) === 1);
     stopA();
-    expect(await channelSubscribers(`test:${topic}`)).toBe(1);
+    expect(await channelSubscribers(`test:t:${topic}`)).toBe(1);
     stopB();
     expect(broker.subscriberCount(topic)).toBe(0);
-    await eventually(async () => (await channelSubscribers(`test:${topic}`)) === 0);
+    await eventually(async () => (await channelSubscribers(`test:t:${topic}`)) === 0);
     await broker.close();
   });
 

@@ -103,3 +103,106 @@ describe("a topic as a connection's selector", () => {
     expect(b.texts()).toEqual(["news:still"]);
   });
 });
+
+describe("join / publishFrame: the broadcast fast path", () => {
+  const quiet = { onClose: () => {}, onError: () => {} };
+
+  it("sends published frames straight to joined sockets, with no turn of their loop, until they leave or close", async () => {
+    const broker = createMemoryBroker();
+    const turns: string[] = [];
+    const handler = (request: Request) =>
+      upgradeWebSocket(request, {
+        ...quiet,
+        dependencies: broker,
+        onInit: (connection: Connection, deps: typeof broker): [null] => {
+          deps.join(connection, "news");
+          return [null];
+        },
+        onMessage: (s: null, m: Message<never>) => {
+          turns.push(m.type);
+          return continueConnection(s);
+        },
+      });
+    const a = await connect(handler);
+    const b = await connect(handler);
+    const bytes = new Uint8Array([7]);
+    await broker.publishFrame("news", "hello");
+    await broker.publishFrame("news", bytes);
+    expect(a.frames).toEqual([{ type: "text", text: "hello" }, { type: "binary", data: bytes }]);
+    expect(b.frames).toEqual(a.frames);
+    expect(turns).toEqual([]);
+    expect(broker.memberCount("news")).toBe(2);
+    broker.leave(a.connection, "news");
+    await broker.publishFrame("news", "only b");
+    expect(a.frames).toHaveLength(2);
+    expect(b.texts()).toEqual(["hello", "only b"]);
+    b.disconnect();
+    await b.settled();
+    expect(broker.memberCount("news")).toBe(0);
+  });
+
+  it("holds back frames from a socket in backpressure and closes it with 1008 past slowConsumerLimit", async () => {
+    const broker = createMemoryBroker();
+    const slow = await connect(
+      upgradeWebSocket(upgradeRequest(), {
+        ...quiet,
+        dependencies: broker,
+        maxBufferedAmount: 100,
+        slowConsumerLimit: 150,
+        onInit: (connection: Connection, deps: typeof broker): [null] => {
+          deps.join(connection, "t");
+          return [null];
+        },
+        onMessage: (s: null) => continueConnection(s),
+      }),
+    );
+    slow.bufferedAmount = 120;
+    await broker.publishFrame("t", "x".repeat(20));
+    expect(slow.frames).toEqual([]);
+    expect(slow.closedByServer).toBeUndefined();
+    await broker.publishFrame("t", "x".repeat(20));
+    expect(slow.closedByServer).toEqual({ code: 1008, reason: "Slow consumer" });
+    await slow.settled();
+    expect(broker.memberCount("t")).toBe(0);
+  });
+
+  it("on a runtime with native topics, subscribes each socket natively and publishes once per server", async () => {
+    const { Session } = await import("../../src/core/session.ts");
+    const { takeUpgrade } = await import("../../src/core/upgrade.ts");
+    const broker = createMemoryBroker();
+    const published: [string, Payload][] = [];
+    const hub = { publish: (topic: string, data: Payload) => void published.push([topic, data]) };
+    const subscribed: string[] = [];
+    const sessions = [1, 2, 3].map(() => {
+      const request = upgradeRequest();
+      const pending = takeUpgrade(
+        request,
+        upgradeWebSocket(request, { ...quiet, dependencies: null, onInit: (): [null] => [null], onMessage: (s: null) => continueConnection(s) }),
+      );
+      if (!pending) throw new Error("no upgrade");
+      const transport = {
+        send: () => {
+          throw new Error("native members are not written one by one");
+        },
+        close() {},
+        terminate() {},
+        bufferedAmount: 0,
+        native: { subscribe: (t: string) => void subscribed.push(`+${t}`), unsubscribe: (t: string) => void subscribed.push(`-${t}`), hub },
+      };
+      return new Session(pending, transport);
+    });
+    for (const session of sessions) broker.join(session.connection, "room");
+    await broker.publishFrame("room", "hi");
+    expect(published).toHaveLength(1);
+    const [nativeTopic, data] = published[0] as [string, Payload];
+    expect(data).toBe("hi");
+    expect(nativeTopic).toMatch(/room$/);
+    expect(subscribed).toEqual([`+${nativeTopic}`, `+${nativeTopic}`, `+${nativeTopic}`]);
+    for (const session of sessions) session.closed(1000, "");
+    await Promise.all(sessions.map((session) => session.finished));
+    expect(subscribed.filter((s) => s.startsWith("-"))).toHaveLength(3);
+    expect(broker.memberCount("room")).toBe(0);
+    await broker.publishFrame("room", "nobody");
+    expect(published).toHaveLength(1);
+  });
+});

@@ -1,0 +1,85 @@
+import { type LiveConnection, type Membership, type NativeTopics, send } from "./connection.ts";
+import type { Connection } from "./connection.ts";
+import type { Payload } from "./broker.ts";
+
+type Hub = NativeTopics["hub"];
+
+interface Topic {
+  /** Sockets the runtime fans out to natively, counted per server. */
+  readonly hubs: Map<Hub, number>;
+  /** Sockets wsloop writes to one by one. */
+  readonly plain: Set<LiveConnection>;
+  readonly members: Map<LiveConnection, Membership>;
+}
+
+let brokers = 0;
+
+/**
+ * Sockets that receive a topic's frames directly, without a turn of their loop: a broker's
+ * `join`/`leave`/`publishFrame`. `first` and `last` tell a remote broker when to (un)subscribe upstream.
+ */
+export class FrameTopics {
+  readonly #topics = new Map<string, Topic>();
+  /** Native topic names carry it, so two brokers on one server never see each other's frames. */
+  readonly #prefix = `wsloop:${++brokers}:`;
+
+  constructor(readonly hooks: { first?(topic: string): void; last?(topic: string): void } = {}) {}
+
+  join(connection: Connection, name: string): void {
+    const live = connection as LiveConnection;
+    if (!live.open) return;
+    let topic = this.#topics.get(name);
+    if (topic?.members.has(live)) return;
+    if (!topic) {
+      topic = { hubs: new Map(), plain: new Set(), members: new Map() };
+      this.#topics.set(name, topic);
+      this.hooks.first?.(name);
+    }
+    const native = live.transport.native;
+    if (native) {
+      native.subscribe(this.#prefix + name);
+      topic.hubs.set(native.hub, (topic.hubs.get(native.hub) ?? 0) + 1);
+    } else topic.plain.add(live);
+    const membership: Membership = { leave: () => this.leave(connection, name) };
+    topic.members.set(live, membership);
+    live.memberships.add(membership);
+  }
+
+  leave(connection: Connection, name: string): void {
+    const live = connection as LiveConnection;
+    const topic = this.#topics.get(name);
+    const membership = topic?.members.get(live);
+    if (!topic || !membership) return;
+    topic.members.delete(live);
+    live.memberships.delete(membership);
+    const native = live.transport.native;
+    if (native) {
+      try {
+        native.unsubscribe(this.#prefix + name);
+      } catch {
+        // The socket is already closed: the runtime dropped its topics with it.
+      }
+      const left = (topic.hubs.get(native.hub) ?? 1) - 1;
+      if (left > 0) topic.hubs.set(native.hub, left);
+      else topic.hubs.delete(native.hub);
+    } else topic.plain.delete(live);
+    if (topic.members.size === 0) {
+      this.#topics.delete(name);
+      this.hooks.last?.(name);
+    }
+  }
+
+  /** Hands `payload` to every socket that joined `name` here. */
+  deliver(name: string, payload: Payload): void {
+    const topic = this.#topics.get(name);
+    if (!topic) return;
+    for (const hub of topic.hubs.keys()) hub.publish(this.#prefix + name, payload);
+    // A slow socket is refused or closed by the usual limits; the others are not held up.
+    for (const live of topic.plain) send(live, payload);
+  }
+
+  /** How many sockets joined `name` here. */
+  count(name: string): number {
+    return this.#topics.get(name)?.members.size ?? 0;
+  }
+}
