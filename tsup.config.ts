@@ -14,7 +14,6 @@ export default defineConfig({
   dts: true,
   // One shared chunk for the core, so every entry point sees the same Session and Action classes.
   splitting: true,
-  sourcemap: true,
   clean: true,
   external: [/^crossws/, /^redis$/],
 });
