@@ -57,6 +57,8 @@ for (const [name, round] of [
   const rates: number[] = [];
   for (let r = 0; r < ROUNDS; r++) rates.push(MESSAGES / ((await round()) / 1000));
   rates.sort((a, b) => a - b);
-  console.log(`${runtime} ${name}: median ${Math.round(rates[1] as number)} msg/s (min ${Math.round(rates[0] as number)}, max ${Math.round(rates[2] as number)})`);
+  console.log(
+    `${runtime} ${name}: median ${Math.round(rates[1] as number)} msg/s (min ${Math.round(rates[0] as number)}, max ${Math.round(rates[2] as number)})`,
+  );
 }
 process.exit(0);

@@ -1,5 +1,7 @@
 export type { Action } from "./core/action.ts";
 export { continueConnection, continueConnectionWithSelector, stopConnection } from "./core/action.ts";
+export type { Broker, MemoryBroker, Payload } from "./core/broker.ts";
+export { createMemoryBroker } from "./core/broker.ts";
 export type { Connection } from "./core/connection.ts";
 export { sendBinary, sendText } from "./core/connection.ts";
 export type { Message } from "./core/message.ts";
@@ -8,5 +10,3 @@ export type { Selector, Subject } from "./core/selector.ts";
 export { createSubject, mapSelector, mergeSelectors } from "./core/selector.ts";
 export type { UpgradeOptions } from "./core/upgrade.ts";
 export { isWebSocketUpgrade, upgradeWebSocket } from "./core/upgrade.ts";
-export type { Broker, MemoryBroker, Payload } from "./core/broker.ts";
-export { createMemoryBroker } from "./core/broker.ts";

@@ -85,6 +85,7 @@ export async function connect<State = unknown, Custom = unknown>(
   const transport: Transport = {
     send(data) {
       frames.push(typeof data === "string" ? { type: "text", text: data } : { type: "binary", data });
+      return true;
     },
     close(code, reason) {
       closedByServer ??= { code, reason };

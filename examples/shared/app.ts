@@ -4,14 +4,14 @@ import {
   type Action,
   type Broker,
   type Connection,
-  type Message,
   continueConnection,
+  type Message,
   sendText,
   stopConnection,
   upgradeWebSocket,
 } from "../../src/index.ts";
 import { page } from "./page.ts";
-import { type RoomDependencies, handleRoomClose, handleRoomInit, handleRoomMessage } from "./room.ts";
+import { handleRoomClose, handleRoomInit, handleRoomMessage, type RoomDependencies } from "./room.ts";
 
 export interface AppDependencies {
   broker: Broker;
@@ -63,7 +63,12 @@ function handleInit(_connection: Connection, _deps: EchoDependencies): [string] 
   return [""];
 }
 
-function handleMessage(state: string, message: Message<never>, connection: Connection, deps: EchoDependencies): Action<string, never> {
+function handleMessage(
+  state: string,
+  message: Message<never>,
+  connection: Connection,
+  deps: EchoDependencies,
+): Action<string, never> {
   switch (message.type) {
     case "text":
       sendText(connection, `${deps.userName}: ${message.text}`);

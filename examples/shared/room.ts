@@ -4,11 +4,11 @@ import {
   type Action,
   type Broker,
   type Connection,
-  type Message,
-  type Selector,
   continueConnection,
+  type Message,
   mapSelector,
   mergeSelectors,
+  type Selector,
   sendText,
   stopConnection,
 } from "../../src/index.ts";

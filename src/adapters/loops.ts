@@ -111,7 +111,12 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
 function peerTransport(peer: Peer, { canPing, zeroMeansDropped, hub }: LoopsOptions): Transport {
   const transport: Transport = {
-    send: zeroMeansDropped ? (data) => peer.send(data) !== 0 : (data) => void peer.send(data),
+    send: zeroMeansDropped
+      ? (data) => peer.send(data) !== 0
+      : (data) => {
+          peer.send(data);
+          return true;
+        },
     close(code, reason) {
       peer.close(code, reason);
     },

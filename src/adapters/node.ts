@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import { type Server as HttpServer, type IncomingMessage, createServer } from "node:http";
+import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import nodeAdapter from "crossws/adapters/node";

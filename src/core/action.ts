@@ -31,10 +31,7 @@ export function continueConnection<State>(state: State): Action<State, never> {
  * Continue the loop with `state` and make `selector` the source of custom messages.
  * The previous selector is unsubscribed first; passing the current one again keeps it.
  */
-export function continueConnectionWithSelector<State, Custom>(
-  state: State,
-  selector: Selector<Custom>,
-): Action<State, Custom> {
+export function continueConnectionWithSelector<State, Custom>(state: State, selector: Selector<Custom>): Action<State, Custom> {
   return new ActionImpl(CONTINUE, state, selector as Selector<unknown>, 0, "") as unknown as Action<State, Custom>;
 }
 

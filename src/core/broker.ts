@@ -1,6 +1,6 @@
 import type { Connection } from "./connection.ts";
 import { FrameTopics } from "./frames.ts";
-import { type Selector, mapSelector } from "./selector.ts";
+import { mapSelector, type Selector } from "./selector.ts";
 
 /** What travels through a broker: text or bytes, delivered as sent. */
 export type Payload = string | Uint8Array;

@@ -15,10 +15,10 @@ export interface Connection {
 /** What the loop needs from a runtime's socket. Adapters and `wsloop/testing` provide it. */
 export interface Transport {
   /**
-   * A string goes out as a text frame, bytes as a binary frame. Returns false (or throws) when
-   * the runtime dropped the frame because the socket is gone.
+   * A string goes out as a text frame, bytes as a binary frame. Returns true once the runtime
+   * took the frame, false (or throws) when it dropped it because the socket is gone.
    */
-  send(data: string | Uint8Array): boolean | void;
+  send(data: string | Uint8Array): boolean;
   /** Starts the closing handshake. */
   close(code: number, reason: string): void;
   /** Drops the TCP connection without a handshake, for a peer that stopped reading. */
@@ -92,14 +92,14 @@ export function send(live: LiveConnection, data: string | Uint8Array): Result<vo
   const bufferedAmount = live.transport.bufferedAmount;
   if (bufferedAmount > live.limits.maxBufferedAmount) return refuse(live, data, bufferedAmount);
   live.refused = 0;
-  let sent: boolean | void;
+  let sent: boolean;
   try {
     sent = live.transport.send(data);
   } catch {
     // Runtimes throw when the socket went away between our check and the write.
     sent = false;
   }
-  if (sent !== false) return SENT;
+  if (sent) return SENT;
   live.open = false;
   return CLOSED;
 }

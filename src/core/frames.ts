@@ -1,6 +1,6 @@
-import { type LiveConnection, type Membership, type NativeTopics, send } from "./connection.ts";
-import type { Connection } from "./connection.ts";
 import type { Payload } from "./broker.ts";
+import type { Connection } from "./connection.ts";
+import { type LiveConnection, type Membership, type NativeTopics, send } from "./connection.ts";
 
 type Hub = NativeTopics["hub"];
 

@@ -88,10 +88,7 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
  * }
  * ```
  */
-export function upgradeWebSocket<State, Custom, Deps>(
-  request: Request,
-  options: UpgradeOptions<State, Custom, Deps>,
-): Response {
+export function upgradeWebSocket<State, Custom, Deps>(request: Request, options: UpgradeOptions<State, Custom, Deps>): Response {
   const limits = limitsOf(options);
   if (!isWebSocketUpgrade(request)) {
     return new Response("426 Upgrade Required: this endpoint only accepts WebSocket connections.\n", {
@@ -137,7 +134,12 @@ export function upgradeOf(request: Request): PendingUpgrade | undefined {
 export function isWebSocketUpgrade(request: Request): boolean {
   if (request.method !== "GET") return false;
   const upgrade = request.headers.get("upgrade");
-  return upgrade !== null && upgrade.toLowerCase().split(",").some((token) => token.trim() === "websocket");
+  return (
+    upgrade
+      ?.toLowerCase()
+      .split(",")
+      .some((token) => token.trim() === "websocket") ?? false
+  );
 }
 
 function chooseProtocol(offered: string | null, supported: readonly string[] | undefined): string {
@@ -154,14 +156,23 @@ function isAllowedOrigin(origin: string, allowed: readonly string[]): boolean {
   return allowed.some((entry) => entry.toLowerCase() === wanted);
 }
 
-type LimitOptions = Pick<UpgradeOptions<unknown, unknown, unknown>, "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "idleTimeout">;
+type LimitOptions = Pick<
+  UpgradeOptions<unknown, unknown, unknown>,
+  "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "idleTimeout"
+>;
 
 function limitsOf(options: LimitOptions): Limits {
   const maxBufferedAmount = positive("maxBufferedAmount", options.maxBufferedAmount, DEFAULT_MAX_BUFFERED_AMOUNT);
-  const slowConsumerLimit = positive("slowConsumerLimit", options.slowConsumerLimit, Math.max(DEFAULT_SLOW_CONSUMER_LIMIT, maxBufferedAmount));
-  if (slowConsumerLimit < maxBufferedAmount) throw new RangeError("upgradeWebSocket: slowConsumerLimit must be at least maxBufferedAmount");
+  const slowConsumerLimit = positive(
+    "slowConsumerLimit",
+    options.slowConsumerLimit,
+    Math.max(DEFAULT_SLOW_CONSUMER_LIMIT, maxBufferedAmount),
+  );
+  if (slowConsumerLimit < maxBufferedAmount)
+    throw new RangeError("upgradeWebSocket: slowConsumerLimit must be at least maxBufferedAmount");
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
-  if (!(idleTimeout >= 0) || !Number.isFinite(idleTimeout)) throw new RangeError("upgradeWebSocket: idleTimeout must be a number of seconds, 0 or more");
+  if (!(idleTimeout >= 0) || !Number.isFinite(idleTimeout))
+    throw new RangeError("upgradeWebSocket: idleTimeout must be a number of seconds, 0 or more");
   return {
     maxMessageSize: positive("maxMessageSize", options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
     maxBufferedAmount,

@@ -21,7 +21,8 @@ export function defineMatrix(runtime: Runtime): void {
       const tag = randomUUID();
       return { tag, url: `${server.ws}${path}${path.includes("?") ? "&" : "?"}tag=${tag}` };
     };
-    const stats = async (tag: string): Promise<TagStats> => (await fetch(`${server.http}/stats?tag=${tag}`)).json() as Promise<TagStats>;
+    const stats = async (tag: string): Promise<TagStats> =>
+      (await fetch(`${server.http}/stats?tag=${tag}`)).json() as Promise<TagStats>;
     const closesReach = (tag: string, count: number) => eventually(async () => (await stats(tag)).closes >= count);
 
     it("echoes text, including multi-byte UTF-8", async () => {

@@ -51,9 +51,13 @@ export class Client {
   async received(count: number, timeoutMs = 10_000): Promise<(string | Buffer)[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.messages.length < count) {
-      if (this.socket.readyState === WebSocket.CLOSED) throw new Error(`socket closed (${JSON.stringify(this.closedWith)}) after ${this.messages.length} of ${count} messages`);
+      if (this.socket.readyState === WebSocket.CLOSED)
+        throw new Error(`socket closed (${JSON.stringify(this.closedWith)}) after ${this.messages.length} of ${count} messages`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out after ${this.messages.length} of ${count} messages: ${JSON.stringify(this.messages.slice(-3))}`);
+      if (left <= 0)
+        throw new Error(
+          `timed out after ${this.messages.length} of ${count} messages: ${JSON.stringify(this.messages.slice(-3))}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiters.push(() => {

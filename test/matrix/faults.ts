@@ -21,7 +21,8 @@ export function defineFaults(runtime: Runtime, server: () => FixtureServer): voi
       const tag = randomUUID();
       return { tag, url: `${server().ws}${path}?tag=${tag}` };
     };
-    const get = async <T>(path: string, tag = ""): Promise<T> => (await fetch(`${server().http}${path}?tag=${tag}`)).json() as Promise<T>;
+    const get = async <T>(path: string, tag = ""): Promise<T> =>
+      (await fetch(`${server().http}${path}?tag=${tag}`)).json() as Promise<T>;
     const stats = (tag: string) => get<TagStats>("/stats", tag);
     const closesReach = (tag: string, count: number, timeoutMs?: number) =>
       eventually(async () => (await stats(tag)).closes >= count, timeoutMs);

@@ -32,7 +32,12 @@ export function startServer(runtime: Runtime): Promise<FixtureServer> {
 }
 
 /** Runs `script` on `runtime` with PORT=0; `ready` matches its output and captures the port. */
-export async function startScript(runtime: Runtime, script: string, ready: RegExp, extraEnv: Record<string, string> = {}): Promise<FixtureServer> {
+export async function startScript(
+  runtime: Runtime,
+  script: string,
+  ready: RegExp,
+  extraEnv: Record<string, string> = {},
+): Promise<FixtureServer> {
   const [command, args] = commands[runtime](script);
   const env = { ...process.env, NO_COLOR: "1", PORT: "0", ...extraEnv };
   const child: ChildProcess = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env });

@@ -1,9 +1,9 @@
 // createRedisBroker against a real redis-server, in this process.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Connection, continueConnection, upgradeWebSocket } from "../../src/index.ts";
-import { type Payload, createRedisBroker } from "../../src/redis.ts";
+import { createRedisBroker, type Payload } from "../../src/redis.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
 import { eventually } from "../matrix/client.ts";
 import { type RedisInstance, sharedRedis } from "./redis-server.ts";
@@ -67,7 +67,10 @@ describe("createRedisBroker", () => {
     await one.publishFrame(topic, "frame one");
     await one.publishFrame(topic, new Uint8Array([1]));
     await eventually(async () => socket.frames.length === 2);
-    expect(socket.frames).toEqual([{ type: "text", text: "frame one" }, { type: "binary", data: new Uint8Array([1]) }]);
+    expect(socket.frames).toEqual([
+      { type: "text", text: "frame one" },
+      { type: "binary", data: new Uint8Array([1]) },
+    ]);
     socket.close();
     await socket.settled();
     expect(two.memberCount(topic)).toBe(0);

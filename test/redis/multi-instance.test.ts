@@ -77,7 +77,8 @@ describe("a Redis restart", () => {
     expect((await bob.received(2)).at(-1)).toBe(frame("message", "Ann", "before"));
     await redis.restart();
     // Publishes made while Redis was away may be lost; once it is back, every new one arrives.
-    const arrived = (client: Client, user: string) => client.messages.some((m) => String(m).includes(`"user":"${user}","text":"after`));
+    const arrived = (client: Client, user: string) =>
+      client.messages.some((m) => String(m).includes(`"user":"${user}","text":"after`));
     let i = 0;
     await eventually(async () => {
       ann.send(`after ${i}`);

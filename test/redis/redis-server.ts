@@ -30,7 +30,11 @@ export function answers(url: string): Promise<boolean> {
 export async function sharedRedis(): Promise<RedisInstance> {
   const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   if (await answers(url)) {
-    return { url, restart: () => Promise.reject(new Error("cannot restart a Redis this test did not start")), stop: async () => {} };
+    return {
+      url,
+      restart: () => Promise.reject(new Error("cannot restart a Redis this test did not start")),
+      stop: async () => {},
+    };
   }
   return startRedis();
 }
@@ -56,7 +60,11 @@ async function launch(port: number, url: string): Promise<ChildProcess> {
   });
   const failed = new Promise<never>((_, reject) => {
     child.once("error", (error) =>
-      reject(new Error(`no Redis answers at ${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"} and redis-server could not start (${error.message}); install it: apt-get install -y redis-server`)),
+      reject(
+        new Error(
+          `no Redis answers at ${process.env.REDIS_URL ?? "redis://127.0.0.1:6379"} and redis-server could not start (${error.message}); install it: apt-get install -y redis-server`,
+        ),
+      ),
     );
   });
   const deadline = Date.now() + 10_000;

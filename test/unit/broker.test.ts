@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   type Broker,
   type Connection,
-  type Message,
-  type Payload,
-  type Selector,
   continueConnection,
   continueConnectionWithSelector,
   createMemoryBroker,
+  type Message,
+  type Payload,
+  type Selector,
   sendText,
   upgradeWebSocket,
 } from "../../src/index.ts";
@@ -58,16 +58,23 @@ function onInit(_c: Connection, deps: Deps): [number, Selector<Payload>] {
 
 function onMessage(state: number, message: Message<Payload>, connection: Connection, deps: Deps) {
   if (message.type === "custom") sendText(connection, `news:${String(message.value)}`);
-  if (message.type === "text" && message.text === "sports") return continueConnectionWithSelector(state, deps.broker.topic("sports"));
-  if (message.type === "text" && message.text === "bad") return continueConnectionWithSelector(state, deps.broker.topic("bad", () => {
-    throw new Error("undecodable");
-  }));
+  if (message.type === "text" && message.text === "sports")
+    return continueConnectionWithSelector(state, deps.broker.topic("sports"));
+  if (message.type === "text" && message.text === "bad")
+    return continueConnectionWithSelector(
+      state,
+      deps.broker.topic("bad", () => {
+        throw new Error("undecodable");
+      }),
+    );
   return continueConnection(state);
 }
 
 describe("a topic as a connection's selector", () => {
   const open = (broker: Broker) =>
-    connect<number, Payload>(upgradeWebSocket(upgradeRequest(), { dependencies: { broker }, onInit, onMessage, onClose: () => {}, onError: () => {} }));
+    connect<number, Payload>(
+      upgradeWebSocket(upgradeRequest(), { dependencies: { broker }, onInit, onMessage, onClose: () => {}, onError: () => {} }),
+    );
 
   it("feeds published payloads into the loop, follows replacement, and is dropped when the socket closes", async () => {
     const broker = createMemoryBroker();
@@ -128,7 +135,10 @@ describe("join / publishFrame: the broadcast fast path", () => {
     const bytes = new Uint8Array([7]);
     await broker.publishFrame("news", "hello");
     await broker.publishFrame("news", bytes);
-    expect(a.frames).toEqual([{ type: "text", text: "hello" }, { type: "binary", data: bytes }]);
+    expect(a.frames).toEqual([
+      { type: "text", text: "hello" },
+      { type: "binary", data: bytes },
+    ]);
     expect(b.frames).toEqual(a.frames);
     expect(turns).toEqual([]);
     expect(broker.memberCount("news")).toBe(2);
@@ -177,7 +187,12 @@ describe("join / publishFrame: the broadcast fast path", () => {
       const request = upgradeRequest();
       const pending = takeUpgrade(
         request,
-        upgradeWebSocket(request, { ...quiet, dependencies: null, onInit: (): [null] => [null], onMessage: (s: null) => continueConnection(s) }),
+        upgradeWebSocket(request, {
+          ...quiet,
+          dependencies: null,
+          onInit: (): [null] => [null],
+          onMessage: (s: null) => continueConnection(s),
+        }),
       );
       if (!pending) throw new Error("no upgrade");
       const transport = {
@@ -187,7 +202,11 @@ describe("join / publishFrame: the broadcast fast path", () => {
         close() {},
         terminate() {},
         bufferedAmount: 0,
-        native: { subscribe: (t: string) => void subscribed.push(`+${t}`), unsubscribe: (t: string) => void subscribed.push(`-${t}`), hub },
+        native: {
+          subscribe: (t: string) => void subscribed.push(`+${t}`),
+          unsubscribe: (t: string) => void subscribed.push(`-${t}`),
+          hub,
+        },
       };
       return new Session(pending, transport);
     });

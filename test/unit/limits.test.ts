@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type Connection, type Message, type UpgradeOptions, continueConnection, sendText, upgradeWebSocket } from "../../src/index.ts";
+import {
+  type Connection,
+  continueConnection,
+  type Message,
+  sendText,
+  type UpgradeOptions,
+  upgradeWebSocket,
+} from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
 
 type Log = { closes: number; notices: number[] };
@@ -86,7 +93,12 @@ describe("idleTimeout", () => {
   });
 
   it("rejects a negative or non-finite timeout", () => {
-    const handlers = { dependencies: null, onInit: (): [null] => [null], onMessage: (s: null) => continueConnection(s), onClose: () => {} };
+    const handlers = {
+      dependencies: null,
+      onInit: (): [null] => [null],
+      onMessage: (s: null) => continueConnection(s),
+      onClose: () => {},
+    };
     expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, idleTimeout: -1 })).toThrow(RangeError);
     expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, idleTimeout: Number.POSITIVE_INFINITY })).toThrow(RangeError);
   });
@@ -117,8 +129,15 @@ describe("slowConsumerLimit", () => {
   });
 
   it("must be at least maxBufferedAmount", () => {
-    const handlers = { dependencies: null, onInit: (): [null] => [null], onMessage: (s: null) => continueConnection(s), onClose: () => {} };
-    expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, maxBufferedAmount: 100, slowConsumerLimit: 99 })).toThrow(RangeError);
+    const handlers = {
+      dependencies: null,
+      onInit: (): [null] => [null],
+      onMessage: (s: null) => continueConnection(s),
+      onClose: () => {},
+    };
+    expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, maxBufferedAmount: 100, slowConsumerLimit: 99 })).toThrow(
+      RangeError,
+    );
     expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, maxBufferedAmount: 32 * 1024 * 1024 })).not.toThrow();
   });
 });
@@ -133,18 +152,25 @@ describe("allowedOrigins", () => {
   };
 
   it("answers 403 to a browser upgrade from another origin, before any socket exists", async () => {
-    const response = upgradeWebSocket(upgradeRequest("http://localhost/", { headers: { origin: "https://evil.example" } }), handlers);
+    const response = upgradeWebSocket(
+      upgradeRequest("http://localhost/", { headers: { origin: "https://evil.example" } }),
+      handlers,
+    );
     expect(response.status).toBe(403);
     await expect(connect(response)).rejects.toThrow(/403/);
   });
 
   it("accepts a listed origin (case-insensitively) and clients that send no Origin", async () => {
-    await expect(connect(upgradeWebSocket(upgradeRequest("http://localhost/", { headers: { origin: "https://EXAMPLE.com" } }), handlers))).resolves.toBeDefined();
+    await expect(
+      connect(upgradeWebSocket(upgradeRequest("http://localhost/", { headers: { origin: "https://EXAMPLE.com" } }), handlers)),
+    ).resolves.toBeDefined();
     await expect(connect(upgradeWebSocket(upgradeRequest(), handlers))).resolves.toBeDefined();
   });
 
   it("allows any origin when not set", async () => {
     const { allowedOrigins: _, ...anyOrigin } = handlers;
-    await expect(connect(upgradeWebSocket(upgradeRequest("http://localhost/", { headers: { origin: "https://evil.example" } }), anyOrigin))).resolves.toBeDefined();
+    await expect(
+      connect(upgradeWebSocket(upgradeRequest("http://localhost/", { headers: { origin: "https://evil.example" } }), anyOrigin)),
+    ).resolves.toBeDefined();
   });
 });

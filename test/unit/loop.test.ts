@@ -2,8 +2,8 @@ import { describe, expect, it, vi } from "vitest";
 import {
   type Action,
   type Connection,
-  type Message,
   continueConnection,
+  type Message,
   sendText,
   stopConnection,
   upgradeWebSocket,
@@ -24,7 +24,9 @@ function init(_c: Connection, log: Log): [number] {
 }
 
 function record(state: number, message: Message<never>, _c: Connection, log: Log): Action<number, never> {
-  log.events.push(message.type === "text" ? `text:${message.text}` : message.type === "closed" ? `closed:${message.code}` : message.type);
+  log.events.push(
+    message.type === "text" ? `text:${message.text}` : message.type === "closed" ? `closed:${message.code}` : message.type,
+  );
   return continueConnection(state + 1);
 }
 
@@ -36,7 +38,9 @@ function countClose(state: number, log: Log): void {
 describe("the loop", () => {
   it("runs onInit once, then each message in order, then the closed notice and onClose once", async () => {
     const log = recorder();
-    const socket = await connect<number>(upgradeWebSocket(upgradeRequest(), { dependencies: log, onInit: init, onMessage: record, onClose: countClose }));
+    const socket = await connect<number>(
+      upgradeWebSocket(upgradeRequest(), { dependencies: log, onInit: init, onMessage: record, onClose: countClose }),
+    );
     socket.sendText("a");
     socket.sendBinary(new Uint8Array([1]));
     socket.close(1000, "bye");
@@ -80,7 +84,9 @@ describe("the loop", () => {
       running--;
       return continueConnection(state + 1);
     }
-    const socket = await connect<number>(upgradeWebSocket(upgradeRequest(), { dependencies: null, onInit: () => [0], onMessage, onClose: () => {} }));
+    const socket = await connect<number>(
+      upgradeWebSocket(upgradeRequest(), { dependencies: null, onInit: () => [0], onMessage, onClose: () => {} }),
+    );
     const sent = Array.from({ length: 1000 }, (_, i) => String(i));
     for (const text of sent) socket.sendText(text);
     await socket.settled();
@@ -95,7 +101,9 @@ describe("the loop", () => {
       if (message.type === "text" && message.text === "stop") return stopConnection({ code: 4000, reason: "done" });
       return record(state, message, c, deps);
     }
-    const socket = await connect<number>(upgradeWebSocket(upgradeRequest(), { dependencies: log, onInit: init, onMessage: stopOnStop, onClose: countClose }));
+    const socket = await connect<number>(
+      upgradeWebSocket(upgradeRequest(), { dependencies: log, onInit: init, onMessage: stopOnStop, onClose: countClose }),
+    );
     socket.sendText("a");
     socket.sendText("stop");
     socket.sendText("after");
@@ -107,7 +115,14 @@ describe("the loop", () => {
   });
 
   it("stopConnection defaults to close code 1000 and rejects codes and reasons a server may not send", async () => {
-    const socket = await connect(upgradeWebSocket(upgradeRequest(), { dependencies: null, onInit: () => [0], onMessage: () => stopConnection(), onClose: () => {} }));
+    const socket = await connect(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: () => [0],
+        onMessage: () => stopConnection(),
+        onClose: () => {},
+      }),
+    );
     socket.sendText("x");
     await socket.settled();
     expect(socket.closedByServer).toEqual({ code: 1000, reason: "" });
@@ -118,7 +133,9 @@ describe("the loop", () => {
 
   it("reports the code of an abrupt disconnect as 1006", async () => {
     const log = recorder();
-    const socket = await connect<number>(upgradeWebSocket(upgradeRequest(), { dependencies: log, onInit: init, onMessage: record, onClose: countClose }));
+    const socket = await connect<number>(
+      upgradeWebSocket(upgradeRequest(), { dependencies: log, onInit: init, onMessage: record, onClose: countClose }),
+    );
     socket.disconnect();
     await socket.settled();
     expect(log.events).toEqual(["closed:1006", "onClose:0"]);
@@ -130,7 +147,13 @@ describe("the loop", () => {
       message.type === "closed" ? (undefined as unknown as Action<number, never>) : continueConnection(state + 1);
     const onError = vi.fn();
     const socket = await connect(
-      upgradeWebSocket(upgradeRequest(), { dependencies: null, onInit: () => [5], onMessage, onClose: (s: number) => void closes.push(s), onError }),
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: () => [5],
+        onMessage,
+        onClose: (s: number) => void closes.push(s),
+        onError,
+      }),
     );
     socket.sendText("a");
     socket.close();
@@ -177,7 +200,13 @@ describe("the loop", () => {
       return continueConnection(state + 1);
     };
     const socket = await connect(
-      upgradeWebSocket(upgradeRequest(), { dependencies: null, onInit: () => [0], onMessage, onClose: (s: number) => void closes.push(s), onError }),
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: () => [0],
+        onMessage,
+        onClose: (s: number) => void closes.push(s),
+        onError,
+      }),
     );
     socket.sendText("a");
     socket.sendText("b");
@@ -214,7 +243,13 @@ describe("the loop", () => {
   it("fails the connection when onMessage returns something that is not an Action", async () => {
     const onError = vi.fn();
     const socket = await connect(
-      upgradeWebSocket(upgradeRequest(), { dependencies: null, onInit: () => [0], onMessage: (() => 42) as never, onClose: () => {}, onError }),
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: () => [0],
+        onMessage: (() => 42) as never,
+        onClose: () => {},
+        onError,
+      }),
     );
     socket.sendText("a");
     await socket.settled();
@@ -225,7 +260,14 @@ describe("the loop", () => {
   it("falls back to console.error when no onError is given", async () => {
     const spy = vi.spyOn(console, "error").mockImplementation(() => {});
     const socket = await connect(
-      upgradeWebSocket(upgradeRequest(), { dependencies: null, onInit: () => [0], onMessage: () => { throw new Error("logged"); }, onClose: () => {} }),
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: () => [0],
+        onMessage: () => {
+          throw new Error("logged");
+        },
+        onClose: () => {},
+      }),
     );
     socket.sendText("a");
     await socket.settled();
@@ -236,7 +278,13 @@ describe("the loop", () => {
   it("closes with 1009 on a message over maxMessageSize and still closes the loop once", async () => {
     const log = recorder();
     const socket = await connect<number>(
-      upgradeWebSocket(upgradeRequest(), { dependencies: log, onInit: init, onMessage: record, onClose: countClose, maxMessageSize: 4 }),
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: log,
+        onInit: init,
+        onMessage: record,
+        onClose: countClose,
+        maxMessageSize: 4,
+      }),
     );
     socket.sendText("abcd");
     socket.sendText("é€"); // 5 bytes in UTF-8, 2 UTF-16 units
@@ -245,7 +293,13 @@ describe("the loop", () => {
     expect(socket.closedByServer).toEqual({ code: 1009, reason: "Message Too Big" });
     expect(log.events).toEqual(["text:abcd", "closed:1009", "onClose:1"]);
     const binary = await connect(
-      upgradeWebSocket(upgradeRequest(), { dependencies: log, onInit: init, onMessage: record, onClose: countClose, maxMessageSize: 4 }),
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: log,
+        onInit: init,
+        onMessage: record,
+        onClose: countClose,
+        maxMessageSize: 4,
+      }),
     );
     binary.sendBinary(new Uint8Array(5));
     await binary.settled();

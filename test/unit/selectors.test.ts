@@ -1,14 +1,14 @@
 import { describe, expect, it, vi } from "vitest";
 import {
   type Action,
-  type Message,
-  type Selector,
-  type Subject,
   continueConnection,
   continueConnectionWithSelector,
   createSubject,
+  type Message,
   mapSelector,
   mergeSelectors,
+  type Selector,
+  type Subject,
   upgradeWebSocket,
 } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
@@ -31,7 +31,9 @@ function switchOnText(state: null, message: Message<string>, _c: unknown, d: Dep
 }
 
 async function open(d: Deps) {
-  return connect(upgradeWebSocket(upgradeRequest(), { dependencies: d, onInit: initWithFirst, onMessage: switchOnText, onClose: () => {} }));
+  return connect(
+    upgradeWebSocket(upgradeRequest(), { dependencies: d, onInit: initWithFirst, onMessage: switchOnText, onClose: () => {} }),
+  );
 }
 
 describe("selectors", () => {
@@ -89,7 +91,8 @@ describe("selectors", () => {
       upgradeWebSocket(upgradeRequest(), {
         dependencies: d,
         onInit: (): [null, Selector<string>] => [null, d.first.selector],
-        onMessage: (s: null, m: Message<string>) => (m.type === "text" ? continueConnectionWithSelector(s, d.first.selector) : continueConnection(s)),
+        onMessage: (s: null, m: Message<string>) =>
+          m.type === "text" ? continueConnectionWithSelector(s, d.first.selector) : continueConnection(s),
         onClose: () => {},
       }),
     );
@@ -159,7 +162,10 @@ describe("selectors", () => {
   it("merges and maps selectors", async () => {
     const numbers = createSubject<number>();
     const words = createSubject<string>();
-    const merged = mergeSelectors(mapSelector(numbers.selector, (n) => `n${n}`), words.selector);
+    const merged = mergeSelectors(
+      mapSelector(numbers.selector, (n) => `n${n}`),
+      words.selector,
+    );
     const seen: string[] = [];
     const unsubscribe = merged.subscribe((value) => seen.push(value));
     numbers.send(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Connection, type Message, continueConnection, sendBinary, sendText, upgradeWebSocket } from "../../src/index.ts";
 import { utf8Length } from "../../src/core/size.ts";
+import { type Connection, continueConnection, type Message, sendBinary, sendText, upgradeWebSocket } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
 
 async function openKeepingConnection(options: { maxMessageSize?: number; maxBufferedAmount?: number } = {}) {
@@ -27,7 +27,10 @@ describe("sendText / sendBinary", () => {
     const bytes = new Uint8Array([1, 2, 3]);
     expect(sendText(connection, "héllo")).toEqual({ ok: true, value: undefined });
     expect(sendBinary(connection, bytes)).toEqual({ ok: true, value: undefined });
-    expect(socket.frames).toEqual([{ type: "text", text: "héllo" }, { type: "binary", data: bytes }]);
+    expect(socket.frames).toEqual([
+      { type: "text", text: "héllo" },
+      { type: "binary", data: bytes },
+    ]);
     expect((socket.frames[1] as { data: Uint8Array }).data).toBe(bytes);
   });
 
@@ -59,7 +62,10 @@ describe("sendText / sendBinary", () => {
     let connection!: Connection;
     const response = upgradeWebSocket(upgradeRequest(), {
       dependencies: null,
-      onInit: (c: Connection): [null] => ((connection = c), [null]),
+      onInit: (c: Connection): [null] => {
+        connection = c;
+        return [null];
+      },
       onMessage: (s: null) => continueConnection(s),
       onClose: () => {},
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Connection, continueConnection, isWebSocketUpgrade, upgradeWebSocket } from "../../src/index.ts";
 import { takeUpgrade } from "../../src/core/upgrade.ts";
+import { type Connection, continueConnection, isWebSocketUpgrade, upgradeWebSocket } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
 
 const handlers = {
@@ -58,7 +58,13 @@ describe("upgradeWebSocket", () => {
   it("gives each connection a distinct id and the upgraded request", async () => {
     const request = upgradeRequest("http://localhost/ws?user=ann");
     const seen: Connection[] = [];
-    const options = { ...handlers, onInit: (c: Connection): [number] => (seen.push(c), [0]) };
+    const options = {
+      ...handlers,
+      onInit: (c: Connection): [number] => {
+        seen.push(c);
+        return [0];
+      },
+    };
     await connect(upgradeWebSocket(request, options));
     await connect(upgradeWebSocket(upgradeRequest(), options));
     expect(seen[0]?.request).toBe(request);
