@@ -1,0 +1,99 @@
+import { type Action, stopConnection } from "./action.ts";
+import { type Connection, sendText } from "./connection.ts";
+import type { Message } from "./message.ts";
+import type { Result, SendError } from "./result.ts";
+import type { StandardSchemaV1 } from "./standard-schema.ts";
+
+/** Why a text frame was not a valid message. */
+export type JsonError =
+  | { readonly type: "syntax"; readonly message: string }
+  | { readonly type: "schema"; readonly issues: readonly StandardSchemaV1.Issue[] };
+
+/** What a {@link jsonMessages} handler gets: text frames arrive parsed and validated. */
+export type JsonMessage<T, Custom> =
+  | { readonly type: "json"; readonly value: T }
+  | { readonly type: "invalid"; readonly text: string; readonly error: JsonError }
+  | Exclude<Message<Custom>, { type: "text" }>;
+
+export interface JsonMessagesOptions {
+  /**
+   * What an invalid text frame does: `"deliver"` (default) hands it to the handler as
+   * `{ type: "invalid" }`; `"close"` closes the socket, with 1007 when it is not JSON and 1008
+   * when it does not match the schema (`onClose` runs as usual).
+   */
+  invalid?: "deliver" | "close";
+}
+
+type Handler<State, Custom, Deps, M> = (
+  state: State,
+  message: M,
+  connection: Connection,
+  deps: Deps,
+) => Action<State, Custom> | Promise<Action<State, Custom>>;
+
+/**
+ * Wraps an `onMessage` handler so that text frames arrive as JSON validated by `schema`, any
+ * Standard Schema (zod, valibot, arktype, …). Binary, custom and closed messages pass through.
+ * A schema that validates synchronously costs no promise per message.
+ *
+ * @example
+ * ```ts
+ * const Chat = z.object({ type: z.literal("say"), text: z.string().max(500) });
+ * upgradeWebSocket(request, {
+ *   dependencies, onInit, onClose,
+ *   onMessage: jsonMessages(Chat, (state, message, connection) => {
+ *     if (message.type === "json") sendJson(connection, { echo: message.value.text });
+ *     return continueConnection(state);
+ *   }, { invalid: "close" }),
+ * });
+ * ```
+ */
+export function jsonMessages<Schema extends StandardSchemaV1, State, Custom, Deps>(
+  schema: Schema,
+  onMessage: Handler<State, Custom, Deps, JsonMessage<StandardSchemaV1.InferOutput<Schema>, Custom>>,
+  options: JsonMessagesOptions = {},
+): Handler<State, Custom, Deps, Message<Custom>> {
+  type Out = StandardSchemaV1.InferOutput<Schema>;
+  const close = options.invalid === "close";
+  const validate = schema["~standard"].validate;
+
+  const invalid = (state: State, text: string, error: JsonError, connection: Connection, deps: Deps) => {
+    if (!close) return onMessage(state, { type: "invalid", text, error }, connection, deps);
+    return error.type === "syntax"
+      ? stopConnection({ code: 1007, reason: "Invalid JSON" })
+      : stopConnection({ code: 1008, reason: "Invalid message" });
+  };
+  const checked = (
+    state: State,
+    text: string,
+    result: StandardSchemaV1.Result<unknown>,
+    connection: Connection,
+    deps: Deps,
+  ): Action<State, Custom> | Promise<Action<State, Custom>> =>
+    result.issues
+      ? invalid(state, text, { type: "schema", issues: result.issues }, connection, deps)
+      : onMessage(state, { type: "json", value: result.value as Out }, connection, deps);
+
+  return (state, message, connection, deps) => {
+    if (message.type !== "text") return onMessage(state, message, connection, deps);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message.text);
+    } catch (error) {
+      return invalid(state, message.text, { type: "syntax", message: (error as Error).message }, connection, deps);
+    }
+    const result = validate(parsed);
+    if (result instanceof Promise) return result.then((settled) => checked(state, message.text, settled, connection, deps));
+    return checked(state, message.text, result, connection, deps);
+  };
+}
+
+/**
+ * Sends `value` as a JSON text frame. Like sendText it answers socket trouble with an error value;
+ * a value JSON cannot represent (undefined, a function, a cycle, a BigInt) is a bug and throws.
+ */
+export function sendJson(connection: Connection, value: unknown): Result<void, SendError> {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError("sendJson: the value has no JSON representation");
+  return sendText(connection, text);
+}
