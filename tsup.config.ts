@@ -8,6 +8,7 @@ export default defineConfig({
     bun: "src/adapters/bun.ts",
     deno: "src/adapters/deno.ts",
     redis: "src/redis.ts",
+    crossws: "src/adapters/crossws.ts",
   },
   format: ["esm"],
   target: "es2022",

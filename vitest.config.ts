@@ -1,10 +1,10 @@
 import { defineConfig } from "vitest/config";
 
-// `npm test`: the unit tests, the cross-runtime matrix and the examples. Redis and the browser
+// `npm test`: the unit tests, the cross-runtime matrix, the examples and the recipes. Redis and the browser
 // have their own configs (vitest.redis.config.ts, vitest.browser.config.ts).
 export default defineConfig({
   test: {
-    include: ["test/unit/**/*.test.ts", "test/matrix/**/*.test.ts", "test/examples/**/*.test.ts"],
+    include: ["test/unit/**/*.test.ts", "test/matrix/**/*.test.ts", "test/examples/**/*.test.ts", "test/recipes/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

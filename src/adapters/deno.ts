@@ -11,7 +11,7 @@
 import denoAdapter from "crossws/adapters/deno";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
-import { createLoops } from "./loops.ts";
+import { closeFromSocket, createLoops } from "./loops.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
@@ -40,11 +40,7 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
   const onError = options.onError ?? defaultOnError;
   const loops = createLoops(fetch, {
     onError,
-    // crossws reports Deno's close without its code: read it off the socket's own close event.
-    // Deno says 0 for a connection lost without a close frame, which RFC 6455 calls 1006.
-    watchClose(peer, session) {
-      (peer.websocket as WebSocket).addEventListener("close", (event) => session.closed(event.code || 1006, event.reason));
-    },
+    watchClose: closeFromSocket,
     // Deno.upgradeWebSocket only finds a protocol in an offer separated by ", " exactly; clients
     // may send "a,b". The 101 response's headers are mutable, so the choice goes there instead.
     omitProtocol: true,

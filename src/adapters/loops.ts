@@ -41,11 +41,14 @@ export interface LoopsOptions {
   hub?: NativeTopics["hub"];
 }
 
+/** What running a session on a crossws peer depends on: the runtime's abilities. */
+export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol">;
+
 /** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
 export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const sessions = new Set<Session>();
   let closing = false;
-  const { onError, watchClose, omitProtocol } = options;
+  const { onError, omitProtocol } = options;
 
   const routed = new WeakMap<Request, PendingUpgrade>();
 
@@ -63,14 +66,55 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
         if (outcome instanceof Response) return outcome;
         pending = outcome;
       }
-      return { context: { [KEY]: pending }, ...(pending.protocol && !omitProtocol ? { protocol: pending.protocol } : {}) };
+      return upgradeOutcome(pending, omitProtocol);
     },
+    ...sessionHooks(options, sessions),
+  };
+
+  return {
+    hooks,
+    async route(request) {
+      const outcome = await route(request);
+      if (!(outcome instanceof Response)) routed.set(request, outcome);
+      return outcome;
+    },
+    async closeAll() {
+      closing = true;
+      const open = [...sessions];
+      for (const session of open) session.closeWith(1001, "Server shutting down");
+      await Promise.all(open.map((session) => session.finished));
+    },
+  };
+}
+
+/**
+ * crossws reports Deno's close without its code: this reads it off the socket's own close event.
+ * Deno says 0 for a connection lost without a close frame, which RFC 6455 calls 1006.
+ */
+export function closeFromSocket(peer: Peer, session: Session): void {
+  (peer.websocket as WebSocket).addEventListener("close", (event) => session.closed(event.code || 1006, event.reason));
+}
+
+/** What the upgrade hook answers for an accepted upgrade: the peer's context, and the subprotocol. */
+export function upgradeOutcome(
+  pending: PendingUpgrade,
+  omitProtocol?: boolean,
+): { context: Record<string, unknown>; protocol?: string } {
+  return { context: { [KEY]: pending }, ...(pending.protocol && !omitProtocol ? { protocol: pending.protocol } : {}) };
+}
+
+/** The hooks that run a Session for each peer, from open to close. `sessions` tracks the open ones. */
+export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Partial<Hooks> {
+  const { watchClose } = options;
+  return {
     open(peer) {
       const pending = peer.context[KEY] as PendingUpgrade;
       const session = new Session(pending, peerTransport(peer, options));
       peer.context[KEY] = session;
-      sessions.add(session);
-      session.finished.then(() => sessions.delete(session));
+      if (sessions) {
+        sessions.add(session);
+        session.finished.then(() => sessions.delete(session));
+      }
       watchClose?.(peer, session);
     },
     message(peer, message) {
@@ -92,24 +136,9 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       if (session instanceof Session) session.closed(details.code ?? 1005, details.reason ?? "");
     },
   };
-
-  return {
-    hooks,
-    async route(request) {
-      const outcome = await route(request);
-      if (!(outcome instanceof Response)) routed.set(request, outcome);
-      return outcome;
-    },
-    async closeAll() {
-      closing = true;
-      const open = [...sessions];
-      for (const session of open) session.closeWith(1001, "Server shutting down");
-      await Promise.all(open.map((session) => session.finished));
-    },
-  };
 }
 
-function peerTransport(peer: Peer, { canPing, zeroMeansDropped, hub }: LoopsOptions): Transport {
+function peerTransport(peer: Peer, { canPing, zeroMeansDropped, hub }: PeerOptions): Transport {
   const transport: Transport = {
     send: zeroMeansDropped
       ? (data) => peer.send(data) !== 0

@@ -7,14 +7,18 @@ export type Runtime = "node" | "bun" | "deno";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 
-const commands: Record<Runtime, (script: string) => [string, string[]]> = {
+/** How a script runs: on a runtime, or as a `deno serve` module (`export default { fetch }`). */
+export type Launcher = Runtime | "deno serve";
+
+const commands: Record<Launcher, (script: string) => [string, string[]]> = {
   node: (script) => [process.execPath, ["--import", "tsx", script]],
   bun: (script) => [bin("bun"), ["run", script]],
   deno: (script) => [bin("deno"), ["run", "-A", script]],
+  "deno serve": (script) => [bin("deno"), ["serve", "-A", "--port", "0", "--host", "127.0.0.1", script]],
 };
 
 export interface FixtureServer {
-  readonly runtime: Runtime;
+  readonly runtime: Launcher;
   readonly http: string;
   readonly ws: string;
   /** Everything the process printed, stdout and stderr. */
@@ -33,7 +37,7 @@ export function startServer(runtime: Runtime): Promise<FixtureServer> {
 
 /** Runs `script` on `runtime` with PORT=0; `ready` matches its output and captures the port. */
 export async function startScript(
-  runtime: Runtime,
+  runtime: Launcher,
   script: string,
   ready: RegExp,
   extraEnv: Record<string, string> = {},
@@ -54,7 +58,8 @@ export async function startScript(
       }
     };
     child.stdout?.on("data", onData);
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    // Some servers announce themselves on stderr (deno serve).
+    child.stderr?.on("data", onData);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${runtime} ${script} exited with ${code} before it was ready:\n${output}`));

@@ -1,0 +1,37 @@
+/**
+ * wsloop inside hosts that upgrade through crossws themselves: Nitro, h3's `serve`, srvx with
+ * crossws. Such a host performs the upgrade for a 426 Response carrying crossws hooks; this turns
+ * wsloop's upgrade Response into one.
+ *
+ * @example
+ * ```ts
+ * // A Nitro (h3) route
+ * import { toCrossws } from "wsloop/crossws";
+ * export default defineHandler((event) => toCrossws(event.req, upgradeWebSocket(event.req, options)));
+ * ```
+ * @module
+ */
+import type { Hooks } from "crossws";
+import { takeUpgrade } from "../core/upgrade.ts";
+import { closeFromSocket, type PeerOptions, sessionHooks, upgradeOutcome } from "./loops.ts";
+
+// The key h3 and crossws' resolvers read the hooks of a request from.
+const kCrosswsHooks = Symbol.for("crossws.hooks");
+
+const runtime: PeerOptions =
+  "Deno" in globalThis
+    ? { canPing: false, watchClose: closeFromSocket }
+    : { canPing: true, zeroMeansDropped: "Bun" in globalThis };
+
+/**
+ * The Response for a crossws host: for an upgrade `upgradeWebSocket` accepted, a 426 carrying the
+ * crossws hooks that run its loop (also set on the request, where h3 looks); any other Response
+ * as it is.
+ */
+export function toCrossws(request: Request, response: Response): Response {
+  const pending = takeUpgrade(request, response);
+  if (!pending) return response;
+  const hooks: Partial<Hooks> = { upgrade: () => upgradeOutcome(pending), ...sessionHooks(runtime) };
+  (request as unknown as Record<symbol, unknown>)[kCrosswsHooks] = hooks;
+  return Object.assign(new Response("WebSocket upgrade is required.", { status: 426 }), { crossws: hooks });
+}
