@@ -11,5 +11,5 @@ export type { Result, SendError } from "./core/result.ts";
 export type { Selector, Subject } from "./core/selector.ts";
 export { createSubject, mapSelector, mergeSelectors } from "./core/selector.ts";
 export type { StandardSchemaV1 } from "./core/standard-schema.ts";
-export type { UpgradeOptions } from "./core/upgrade.ts";
+export type { MessageHandler, UpgradeOptions } from "./core/upgrade.ts";
 export { isWebSocketUpgrade, upgradeWebSocket } from "./core/upgrade.ts";

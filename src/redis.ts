@@ -15,6 +15,14 @@ import { FrameTopics } from "./core/frames.ts";
 
 export type { Broker, Payload } from "./core/broker.ts";
 
+/**
+ * Options of {@link createRedisBroker}.
+ *
+ * @example
+ * ```ts
+ * await createRedisBroker({ url: "redis://redis.internal:6379", prefix: "chat:" });
+ * ```
+ */
 export interface RedisBrokerOptions {
   /** Default `redis://127.0.0.1:6379`. */
   url?: string;
@@ -24,7 +32,15 @@ export interface RedisBrokerOptions {
   onError?: (error: unknown) => void;
 }
 
-/** A Redis broker: also reports how many local subscriptions a topic has. */
+/**
+ * A Redis broker: also reports how many local subscriptions a topic has.
+ *
+ * @example
+ * ```ts
+ * const broker = await createRedisBroker({ url: process.env.REDIS_URL });
+ * console.log(broker.subscriberCount("room:lobby"));
+ * ```
+ */
 export interface RedisBroker extends Broker {
   /** How many local subscriptions `topic` has. */
   subscriberCount(topic: string): number;
@@ -40,6 +56,12 @@ const BINARY = 0x62;
  * Connects a publisher and a subscriber client to Redis. A topic is subscribed in Redis while at
  * least one local connection listens to it. Messages published by one process reach the
  * subscribers of every process, in publish order.
+ *
+ * @example
+ * ```ts
+ * const broker = await createRedisBroker({ url: process.env.REDIS_URL });
+ * const app = (request: Request) => upgradeWebSocket(request, { dependencies: { broker }, onInit, onMessage, onClose });
+ * ```
  */
 export async function createRedisBroker(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
   const prefix = options.prefix ?? "wsloop:";

@@ -14,11 +14,29 @@ import type { Connection, Transport } from "./core/connection.ts";
 import { Session } from "./core/session.ts";
 import { takeUpgrade } from "./core/upgrade.ts";
 
-/** A frame the server sent to the client. */
+/**
+ * A frame the server sent to the client.
+ *
+ * @example
+ * ```ts
+ * expect(socket.frames).toEqual([{ type: "text", text: "hi" }]);
+ * ```
+ */
 export type Frame = { readonly type: "text"; readonly text: string } | { readonly type: "binary"; readonly data: Uint8Array };
 
-/** The client side of an in-memory connection. */
+/**
+ * The client side of an in-memory connection.
+ *
+ * @example
+ * ```ts
+ * const socket = await connect(app, "http://localhost/ws");
+ * socket.sendText("hi");
+ * await socket.settled();
+ * expect(socket.texts()).toEqual(["hi"]);
+ * ```
+ */
 export interface TestSocket<State = unknown, Custom = unknown> {
+  /** The Connection the handlers got. */
   readonly connection: Connection;
   /** Every frame the server sent, in order. Binary data is the handler's own array, not a copy. */
   readonly frames: readonly Frame[];
@@ -36,7 +54,9 @@ export interface TestSocket<State = unknown, Custom = unknown> {
   readonly pings: number;
   /** True once the server dropped the connection without a closing handshake. */
   readonly terminated: boolean;
+  /** A text frame from the client. */
   sendText(text: string): void;
+  /** A binary frame from the client. */
   sendBinary(data: Uint8Array): void;
   /** Delivers `value` as a custom message, as the active selector would. */
   sendCustom(value: Custom): void;
@@ -50,7 +70,14 @@ export interface TestSocket<State = unknown, Custom = unknown> {
   settled(): Promise<void>;
 }
 
-/** A Request that asks for a WebSocket upgrade, as a browser would send it. */
+/**
+ * A Request that asks for a WebSocket upgrade, as a browser would send it.
+ *
+ * @example
+ * ```ts
+ * const request = upgradeRequest("http://localhost/ws", { protocols: ["chat.v1"], headers: { origin: "https://example.com" } });
+ * ```
+ */
 export function upgradeRequest(
   url: string | URL = "http://localhost/",
   init: { protocols?: readonly string[]; headers?: HeadersInit } = {},
@@ -68,6 +95,14 @@ export function upgradeRequest(
  * Opens an in-memory connection. `target` is a fetch-style handler (called with `request`, by default
  * an upgrade request for `http://localhost/`) or the Response `upgradeWebSocket` returned.
  * Throws if the handler did not upgrade; call it directly to test its rejections.
+ *
+ * @example
+ * ```ts
+ * const socket = await connect(app, "http://localhost/ws?user=ann");
+ * socket.close();
+ * await socket.settled();
+ * expect(socket.closeCalled).toBe(true);
+ * ```
  */
 export async function connect<State = unknown, Custom = unknown>(
   target: Response | ((request: Request) => Response | Promise<Response>),

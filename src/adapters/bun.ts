@@ -17,14 +17,33 @@ import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
-/** What to spread into your own `Bun.serve({ ...handlers })`; `close` ends the sockets gracefully. */
+/**
+ * What to spread into your own `Bun.serve({ ...handlers })`; `close` ends the sockets gracefully.
+ *
+ * @example
+ * ```ts
+ * const handlers = createBunHandlers(app);
+ * Bun.serve({ port: 3000, fetch: handlers.fetch, websocket: handlers.websocket });
+ * ```
+ */
 export interface BunHandlers<Data> {
+  /** Bun.serve's `fetch`: runs the app, and performs the upgrades it accepts. */
   fetch(request: Request, server: BunServer<Data>): Promise<Response | undefined>;
+  /** Bun.serve's `websocket`: feeds each socket's frames and close to its loop. */
   websocket: WebSocketHandler<Data>;
+  /** Refuses new upgrades, closes every socket with 1001, resolves once each `onClose` ran. */
   close(): Promise<void>;
 }
 
-/** The `fetch` and `websocket` handlers that run `fetch` (and its WebSocket loops) on Bun.serve. */
+/**
+ * The `fetch` and `websocket` handlers that run `fetch` (and its WebSocket loops) on Bun.serve.
+ *
+ * @example
+ * ```ts
+ * const { fetch, websocket } = createBunHandlers(app);
+ * Bun.serve({ port: 3000, fetch, websocket });
+ * ```
+ */
 export function createBunHandlers<Data = unknown>(
   fetch: FetchHandler,
   options: { onError?: (error: unknown) => void } = {},
@@ -47,7 +66,14 @@ export function createBunHandlers<Data = unknown>(
   };
 }
 
-/** Serves `fetch` on Bun: plain HTTP requests and WebSocket upgrades alike. */
+/**
+ * Serves `fetch` on Bun: plain HTTP requests and WebSocket upgrades alike.
+ *
+ * @example
+ * ```ts
+ * const server = await serve({ fetch: app, port: 3000 });
+ * ```
+ */
 export async function serve(options: ServeOptions): Promise<Server> {
   const handlers = createBunHandlers(options.fetch, options.onError ? { onError: options.onError } : {});
   const server = Bun.serve({

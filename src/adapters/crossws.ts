@@ -27,6 +27,11 @@ const runtime: PeerOptions =
  * The Response for a crossws host: for an upgrade `upgradeWebSocket` accepted, a 426 carrying the
  * crossws hooks that run its loop (also set on the request, where h3 looks); any other Response
  * as it is.
+ *
+ * @example
+ * ```ts
+ * export default defineHandler((event) => toCrossws(event.req, upgradeWebSocket(event.req, options)));
+ * ```
  */
 export function toCrossws(request: Request, response: Response): Response {
   const pending = takeUpgrade(request, response);

@@ -16,14 +16,32 @@ import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
-/** What Deno.serve passes a handler besides the request. */
+/**
+ * What Deno.serve passes a handler besides the request.
+ *
+ * @example
+ * ```ts
+ * Deno.serve((request, info: DenoServeInfo) => handler(request, info));
+ * ```
+ */
 export interface DenoServeInfo {
+  /** The client's address. */
   remoteAddr?: { hostname: string };
 }
 
-/** A `Deno.serve` handler (also Deno Deploy's `export default { fetch }`); `close` ends the sockets gracefully. */
+/**
+ * A `Deno.serve` handler (also Deno Deploy's `export default { fetch }`); `close` ends the sockets gracefully.
+ *
+ * @example
+ * ```ts
+ * const handler = createDenoHandler(app);
+ * Deno.serve({ port: 3000 }, handler);
+ * // later: await handler.close();
+ * ```
+ */
 export interface DenoHandler {
   (request: Request, info?: DenoServeInfo): Promise<Response>;
+  /** Refuses new upgrades, closes every socket with 1001, resolves once each `onClose` ran. */
   close(): Promise<void>;
 }
 
@@ -35,7 +53,14 @@ interface DenoApi {
   ): { shutdown(): Promise<void> };
 }
 
-/** Runs `fetch` (and its WebSocket loops) as a Deno.serve handler. */
+/**
+ * Runs `fetch` (and its WebSocket loops) as a Deno.serve handler.
+ *
+ * @example
+ * ```ts
+ * export default { fetch: createDenoHandler(app) }; // Deno Deploy, deno serve
+ * ```
+ */
 export function createDenoHandler(fetch: FetchHandler, options: { onError?: (error: unknown) => void } = {}): DenoHandler {
   const onError = options.onError ?? defaultOnError;
   const loops = createLoops(fetch, {
@@ -69,7 +94,14 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
   return Object.assign(handler, { close: () => loops.closeAll() });
 }
 
-/** Serves `fetch` on Deno: plain HTTP requests and WebSocket upgrades alike. */
+/**
+ * Serves `fetch` on Deno: plain HTTP requests and WebSocket upgrades alike.
+ *
+ * @example
+ * ```ts
+ * const server = await serve({ fetch: app, port: 3000 });
+ * ```
+ */
 export async function serve(options: ServeOptions): Promise<Server> {
   const handler = createDenoHandler(options.fetch, options.onError ? { onError: options.onError } : {});
   const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;

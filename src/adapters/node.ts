@@ -19,14 +19,30 @@ import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
-/** What `attach` returns: closing it ends the WebSockets it accepted, not the HTTP server. */
+/**
+ * What `attach` returns: closing it ends the WebSockets it accepted, not the HTTP server.
+ *
+ * @example
+ * ```ts
+ * const sockets = attach(server, app);
+ * process.on("SIGTERM", () => void sockets.close().then(() => server.close()));
+ * ```
+ */
 export interface Attached {
+  /** Stops taking upgrades, closes every socket with 1001, resolves once each `onClose` ran. */
   close(): Promise<void>;
 }
 
 /**
  * Adds WebSocket upgrades to an existing Node HTTP server (an Express or Fastify app's server),
  * leaving its ordinary requests alone. Every upgrade request goes through `fetch`.
+ *
+ * @example
+ * ```ts
+ * const server = createServer(expressApp);
+ * attach(server, (request) => upgradeWebSocket(request, options));
+ * server.listen(3000);
+ * ```
  */
 export function attach(server: HttpServer, fetch: FetchHandler, options: { onError?: (error: unknown) => void } = {}): Attached {
   const loops = createLoops(fetch, { onError: options.onError ?? defaultOnError, canPing: true });
@@ -52,7 +68,14 @@ export function attach(server: HttpServer, fetch: FetchHandler, options: { onErr
   };
 }
 
-/** Serves `fetch` on Node: plain HTTP requests and WebSocket upgrades alike. */
+/**
+ * Serves `fetch` on Node: plain HTTP requests and WebSocket upgrades alike.
+ *
+ * @example
+ * ```ts
+ * const server = await serve({ fetch: app, port: 3000 });
+ * ```
+ */
 export async function serve(options: ServeOptions): Promise<Server> {
   const onError = options.onError ?? defaultOnError;
   const server = createServer((req, res) => {

@@ -1,11 +1,20 @@
 import type { Selector } from "./selector.ts";
 import { utf8Length } from "./size.ts";
 
-declare const actionBrand: unique symbol;
-
-/** What `onMessage` returns: the next step of the loop. Opaque; build it with the functions below. */
+/**
+ * What `onMessage` returns: the next step of the loop. Opaque; build it with
+ * {@link continueConnection}, {@link continueConnectionWithSelector} or {@link stopConnection}.
+ *
+ * @example
+ * ```ts
+ * function onMessage(state: number, message: Message<never>): Action<number, never> {
+ *   return message.type === "closed" ? stopConnection() : continueConnection(state + 1);
+ * }
+ * ```
+ */
 export interface Action<out State, out Custom> {
-  readonly [actionBrand]: { readonly state: State; readonly custom: Custom };
+  /** Type-only brand: carries State and Custom for the compiler; no such property exists. */
+  readonly "~wsloop.action": { readonly state: State; readonly custom: Custom };
 }
 
 export const CONTINUE = 0;
@@ -22,7 +31,14 @@ export class ActionImpl {
   ) {}
 }
 
-/** Continue the loop with `state`, keeping the current selector. */
+/**
+ * Continue the loop with `state`, keeping the current selector.
+ *
+ * @example
+ * ```ts
+ * return continueConnection({ ...state, count: state.count + 1 });
+ * ```
+ */
 export function continueConnection<State>(state: State): Action<State, never> {
   return new ActionImpl(CONTINUE, state, undefined, 0, "") as unknown as Action<State, never>;
 }
@@ -30,12 +46,26 @@ export function continueConnection<State>(state: State): Action<State, never> {
 /**
  * Continue the loop with `state` and make `selector` the source of custom messages.
  * The previous selector is unsubscribed first; passing the current one again keeps it.
+ *
+ * @example
+ * ```ts
+ * // Switch this connection from one room's topic to another's.
+ * return continueConnectionWithSelector(state, deps.broker.topic(`room:${next}`));
+ * ```
  */
 export function continueConnectionWithSelector<State, Custom>(state: State, selector: Selector<Custom>): Action<State, Custom> {
   return new ActionImpl(CONTINUE, state, selector as Selector<unknown>, 0, "") as unknown as Action<State, Custom>;
 }
 
-/** Stop the loop: the socket is closed with `code` (default 1000) and `onClose` runs once. */
+/**
+ * Stop the loop: the socket is closed with `code` (default 1000) and `onClose` runs once.
+ *
+ * @example
+ * ```ts
+ * if (message.type === "closed") return stopConnection();
+ * if (message.type === "text" && message.text === "bye") return stopConnection({ code: 4000, reason: "bye" });
+ * ```
+ */
 export function stopConnection(close?: { code?: number; reason?: string }): Action<never, never> {
   const code = close?.code ?? 1000;
   if (!isSendableCloseCode(code)) throw new RangeError(`stopConnection: ${code} is not a close code a server may send`);

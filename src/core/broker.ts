@@ -2,13 +2,29 @@ import type { Connection } from "./connection.ts";
 import { FrameTopics } from "./frames.ts";
 import { mapSelector, type Selector } from "./selector.ts";
 
-/** What travels through a broker: text or bytes, delivered as sent. */
+/**
+ * What travels through a broker: text or bytes, delivered as sent.
+ *
+ * @example
+ * ```ts
+ * await broker.publish("news", "text goes out as text");
+ * await broker.publish("news", new Uint8Array([1, 2, 3]));
+ * ```
+ */
 export type Payload = string | Uint8Array;
 
 /**
  * Publish/subscribe between connections, in one process ({@link createMemoryBroker}) or across
  * many (`createRedisBroker` from `wsloop/redis`). A topic is an ordinary Selector: merge it, map
  * it, replace it; it is unsubscribed with the socket.
+ *
+ * @example
+ * ```ts
+ * function onInit(_c: Connection, deps: Deps): [null, Selector<Payload>] {
+ *   return [null, deps.broker.topic("room:lobby")];
+ * }
+ * // anywhere: await deps.broker.publish("room:lobby", "hello");
+ * ```
  */
 export interface Broker {
   /**
@@ -26,6 +42,7 @@ export interface Broker {
    * native topics). The socket leaves when it closes.
    */
   join(connection: Connection, topic: string): void;
+  /** Undoes {@link join}; nothing happens if the socket is not a member. */
   leave(connection: Connection, topic: string): void;
   /** Sends `payload` as a frame to every socket that joined `topic` (text for a string). */
   publishFrame(topic: string, payload: Payload): Promise<void>;
@@ -80,7 +97,15 @@ export function topicSelector<T>(topics: Topics, name: string, decode?: (payload
   return decode ? mapSelector(selector, decode) : (selector as Selector<T>);
 }
 
-/** A broker within this process: publish delivers synchronously to every subscriber. */
+/**
+ * A broker within this process: publish delivers synchronously to every subscriber.
+ *
+ * @example
+ * ```ts
+ * const broker = createMemoryBroker();
+ * console.log(broker.subscriberCount("room:lobby"));
+ * ```
+ */
 export interface MemoryBroker extends Broker {
   /** How many subscriptions `topic` has (0 once every connection using it closed). */
   subscriberCount(topic: string): number;
@@ -88,7 +113,15 @@ export interface MemoryBroker extends Broker {
   memberCount(topic: string): number;
 }
 
-/** Creates the in-process {@link Broker}. */
+/**
+ * Creates the in-process {@link Broker}.
+ *
+ * @example
+ * ```ts
+ * const broker = createMemoryBroker();
+ * const app = (request: Request) => upgradeWebSocket(request, { dependencies: { broker }, onInit, onMessage, onClose });
+ * ```
+ */
 export function createMemoryBroker(): MemoryBroker {
   const topics = new Topics();
   const frames = new FrameTopics();

@@ -2,7 +2,17 @@ import type { Result, SendError } from "./result.ts";
 import { textExceeds, utf8Length } from "./size.ts";
 import type { Limits } from "./upgrade.ts";
 
-/** A WebSocket connection: pass it to `sendText` / `sendBinary`. Opaque otherwise. */
+/**
+ * A WebSocket connection: pass it to `sendText` / `sendBinary`. Opaque otherwise.
+ *
+ * @example
+ * ```ts
+ * function onInit(connection: Connection, deps: Deps): [State] {
+ *   const user = new URL(connection.request.url).searchParams.get("user");
+ *   return [{ user, id: connection.id }];
+ * }
+ * ```
+ */
 export interface Connection {
   /** Unique within the process (and, with overwhelming probability, across processes). */
   readonly id: string;
@@ -70,7 +80,15 @@ export class LiveConnection implements Connection {
   ) {}
 }
 
-/** Sends a text frame. Returns an error value, never throws. */
+/**
+ * Sends a text frame. Returns an error value, never throws.
+ *
+ * @example
+ * ```ts
+ * const sent = sendText(connection, "hello");
+ * if (!sent.ok && sent.error.type === "backpressure") skipped++;
+ * ```
+ */
 export function sendText(connection: Connection, text: string): Result<void, SendError> {
   const live = connection as LiveConnection;
   const limit = live.limits.maxMessageSize;
@@ -78,7 +96,14 @@ export function sendText(connection: Connection, text: string): Result<void, Sen
   return send(live, text);
 }
 
-/** Sends a binary frame. The bytes are not copied: do not change them until the frame is sent. */
+/**
+ * Sends a binary frame. The bytes are not copied: do not change them until the frame is sent.
+ *
+ * @example
+ * ```ts
+ * sendBinary(connection, new Uint8Array([1, 2, 3]));
+ * ```
+ */
 export function sendBinary(connection: Connection, data: Uint8Array): Result<void, SendError> {
   const live = connection as LiveConnection;
   const limit = live.limits.maxMessageSize;

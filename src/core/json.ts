@@ -3,18 +3,46 @@ import { type Connection, sendText } from "./connection.ts";
 import type { Message } from "./message.ts";
 import type { Result, SendError } from "./result.ts";
 import type { StandardSchemaV1 } from "./standard-schema.ts";
+import type { MessageHandler } from "./upgrade.ts";
 
-/** Why a text frame was not a valid message. */
+/**
+ * Why a text frame was not a valid message.
+ *
+ * @example
+ * ```ts
+ * if (message.type === "invalid" && message.error.type === "schema") {
+ *   sendJson(connection, { error: message.error.issues.map((issue) => issue.message) });
+ * }
+ * ```
+ */
 export type JsonError =
   | { readonly type: "syntax"; readonly message: string }
   | { readonly type: "schema"; readonly issues: readonly StandardSchemaV1.Issue[] };
 
-/** What a {@link jsonMessages} handler gets: text frames arrive parsed and validated. */
+/**
+ * What a {@link jsonMessages} handler gets: text frames arrive parsed and validated.
+ *
+ * @example
+ * ```ts
+ * jsonMessages(Say, (state, message: JsonMessage<{ text: string }, never>, connection) => {
+ *   if (message.type === "json") sendText(connection, message.value.text);
+ *   return continueConnection(state);
+ * });
+ * ```
+ */
 export type JsonMessage<T, Custom> =
   | { readonly type: "json"; readonly value: T }
   | { readonly type: "invalid"; readonly text: string; readonly error: JsonError }
   | Exclude<Message<Custom>, { type: "text" }>;
 
+/**
+ * Options of {@link jsonMessages}.
+ *
+ * @example
+ * ```ts
+ * onMessage: jsonMessages(Say, handleSay, { invalid: "close" }),
+ * ```
+ */
 export interface JsonMessagesOptions {
   /**
    * What an invalid text frame does: `"deliver"` (default) hands it to the handler as
@@ -23,13 +51,6 @@ export interface JsonMessagesOptions {
    */
   invalid?: "deliver" | "close";
 }
-
-type Handler<State, Custom, Deps, M> = (
-  state: State,
-  message: M,
-  connection: Connection,
-  deps: Deps,
-) => Action<State, Custom> | Promise<Action<State, Custom>>;
 
 /**
  * Wraps an `onMessage` handler so that text frames arrive as JSON validated by `schema`, any
@@ -50,9 +71,9 @@ type Handler<State, Custom, Deps, M> = (
  */
 export function jsonMessages<Schema extends StandardSchemaV1, State, Custom, Deps>(
   schema: Schema,
-  onMessage: Handler<State, Custom, Deps, JsonMessage<StandardSchemaV1.InferOutput<Schema>, Custom>>,
+  onMessage: MessageHandler<State, Custom, Deps, JsonMessage<StandardSchemaV1.InferOutput<Schema>, Custom>>,
   options: JsonMessagesOptions = {},
-): Handler<State, Custom, Deps, Message<Custom>> {
+): MessageHandler<State, Custom, Deps> {
   type Out = StandardSchemaV1.InferOutput<Schema>;
   const close = options.invalid === "close";
   const validate = schema["~standard"].validate;
@@ -91,6 +112,11 @@ export function jsonMessages<Schema extends StandardSchemaV1, State, Custom, Dep
 /**
  * Sends `value` as a JSON text frame. Like sendText it answers socket trouble with an error value;
  * a value JSON cannot represent (undefined, a function, a cycle, a BigInt) is a bug and throws.
+ *
+ * @example
+ * ```ts
+ * sendJson(connection, { type: "welcome", users: 3 });
+ * ```
  */
 export function sendJson(connection: Connection, value: unknown): Result<void, SendError> {
   const text = JSON.stringify(value);

@@ -1,23 +1,57 @@
 /**
- * A source of values fed into a connection's loop as `{ type: "custom" }` messages.
- * `subscribe` returns the function that ends the subscription. `onError` is called
- * when the selector cannot produce a value (a `mapSelector` function threw); the
- * loop then closes that connection with 1011.
+ * A source of values fed into a connection's loop as `{ type: "custom" }` messages, through the
+ * same queue as the socket's own messages. Anything with this `subscribe` is a selector.
+ *
+ * @example
+ * ```ts
+ * const ticks: Selector<number> = {
+ *   subscribe(deliver) {
+ *     let n = 0;
+ *     const timer = setInterval(() => deliver(++n), 1000);
+ *     return () => clearInterval(timer);
+ *   },
+ * };
+ * ```
  */
 export interface Selector<T> {
+  /**
+   * Starts delivering values; returns the function that stops. `onError` is for a selector that
+   * cannot produce a value (a `mapSelector` function threw): the loop closes that connection with 1011.
+   */
   subscribe(deliver: (value: T) => void, onError?: (error: unknown) => void): () => void;
 }
 
-/** A selector the application sends values into, like a Gleam process Subject. */
+/**
+ * A selector the application sends values into, like a Gleam process Subject.
+ *
+ * @example
+ * ```ts
+ * const announcements = createSubject<string>();
+ * // in onInit: return [state, announcements.selector];
+ * announcements.send("Maintenance at noon"); // every subscribed loop gets { type: "custom", value }
+ * ```
+ */
 export interface Subject<T> {
   /** Delivers `value` synchronously to every current subscriber. */
   send(value: T): void;
+  /** The selector of the values sent: return it from `onInit` or `continueConnectionWithSelector`. */
   readonly selector: Selector<T>;
   /** How many subscriptions are open: 0 once every connection using it has closed. */
   readonly subscriberCount: number;
 }
 
-/** Creates a {@link Subject}. */
+/**
+ * Creates a {@link Subject}.
+ *
+ * @example
+ * ```ts
+ * const news = createSubject<string>();
+ * function onInit(_c: Connection, _d: Deps): [null, Selector<string>] {
+ *   return [null, news.selector];
+ * }
+ * news.send("Extra!");
+ * ```
+ */
 export function createSubject<T>(): Subject<T> {
   // One entry per subscription, so the same function may subscribe twice and leave once.
   const subscribers = new Set<{ deliver: (value: T) => void }>();
@@ -41,7 +75,14 @@ export function createSubject<T>(): Subject<T> {
   };
 }
 
-/** A selector that delivers the values of all of `selectors`. */
+/**
+ * A selector that delivers the values of all of `selectors`.
+ *
+ * @example
+ * ```ts
+ * return [state, mergeSelectors(news.selector, alerts.selector)];
+ * ```
+ */
 export function mergeSelectors<T>(...selectors: Selector<T>[]): Selector<T> {
   return {
     subscribe(deliver, onError) {
@@ -53,7 +94,14 @@ export function mergeSelectors<T>(...selectors: Selector<T>[]): Selector<T> {
   };
 }
 
-/** A selector that delivers `fn(value)` for each value of `selector`. */
+/**
+ * A selector that delivers `fn(value)` for each value of `selector`.
+ *
+ * @example
+ * ```ts
+ * const events = mapSelector(news.selector, (text) => ({ kind: "news" as const, text }));
+ * ```
+ */
 export function mapSelector<A, B>(selector: Selector<A>, fn: (value: A) => B): Selector<B> {
   return {
     subscribe(deliver, onError) {

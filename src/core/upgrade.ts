@@ -3,7 +3,40 @@ import type { Connection } from "./connection.ts";
 import type { Message } from "./message.ts";
 import type { Selector } from "./selector.ts";
 
-/** The handlers and limits of one WebSocket endpoint. Handlers get their dependencies explicitly. */
+/**
+ * The shape of `onMessage`: the current state, one message, the connection and the dependencies
+ * in; the next {@link Action} out (or a promise of it, awaited before the next message).
+ *
+ * @example
+ * ```ts
+ * const onMessage: MessageHandler<number, never, Deps> = (state, message, connection) => {
+ *   if (message.type === "text") sendText(connection, message.text);
+ *   return continueConnection(state + 1);
+ * };
+ * ```
+ */
+export type MessageHandler<State, Custom, Deps, M = Message<Custom>> = (
+  state: State,
+  message: M,
+  connection: Connection,
+  deps: Deps,
+) => Action<State, Custom> | Promise<Action<State, Custom>>;
+
+/**
+ * The handlers and limits of one WebSocket endpoint. Handlers get their dependencies explicitly.
+ *
+ * @example
+ * ```ts
+ * const options: UpgradeOptions<number, never, Deps> = {
+ *   dependencies: deps,
+ *   onInit: () => [0],
+ *   onMessage: (state) => continueConnection(state),
+ *   onClose: () => {},
+ *   maxMessageSize: 64 * 1024,
+ *   allowedOrigins: ["https://example.com"],
+ * };
+ * ```
+ */
 export interface UpgradeOptions<State, Custom, Deps> {
   /** Passed to every handler, so handlers can be plain module-level functions. */
   dependencies: Deps;
@@ -13,12 +46,7 @@ export interface UpgradeOptions<State, Custom, Deps> {
     deps: Deps,
   ) => readonly [State, Selector<Custom>?] | Promise<readonly [State, Selector<Custom>?]>;
   /** Runs for each message, one at a time, in order; returns the next step. */
-  onMessage: (
-    state: State,
-    message: Message<Custom>,
-    connection: Connection,
-    deps: Deps,
-  ) => Action<State, Custom> | Promise<Action<State, Custom>>;
+  onMessage: MessageHandler<State, Custom, Deps>;
   /** Runs exactly once after the socket closed, with the last state. */
   onClose: (state: State, deps: Deps) => void | Promise<void>;
   /** Subprotocols this endpoint speaks; the first one the client offers that is listed here is chosen. */
@@ -130,7 +158,14 @@ export function upgradeOf(request: Request): PendingUpgrade | undefined {
   return (request as Marked)[kUpgrade];
 }
 
-/** True for a GET request asking to switch to the WebSocket protocol. */
+/**
+ * True for a GET request asking to switch to the WebSocket protocol.
+ *
+ * @example
+ * ```ts
+ * if (!isWebSocketUpgrade(request)) return new Response("Use a WebSocket", { status: 426 });
+ * ```
+ */
 export function isWebSocketUpgrade(request: Request): boolean {
   if (request.method !== "GET") return false;
   const upgrade = request.headers.get("upgrade");
