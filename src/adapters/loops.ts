@@ -61,7 +61,8 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const hooks: Partial<Hooks> = {
     async upgrade(request) {
       let pending = routed.get(request);
-      if (!pending) {
+      if (pending) routed.delete(request);
+      else {
         const outcome = await route(request);
         if (outcome instanceof Response) return outcome;
         pending = outcome;
@@ -106,15 +107,14 @@ export function upgradeOutcome(
 /** The hooks that run a Session for each peer, from open to close. `sessions` tracks the open ones. */
 export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Partial<Hooks> {
   const { watchClose } = options;
+  const forget = sessions ? (session: Session) => void sessions.delete(session) : undefined;
   return {
     open(peer) {
       const pending = peer.context[KEY] as PendingUpgrade;
-      const session = new Session(pending, peerTransport(peer, options));
+      const transport = options.canPing ? new PingingPeerTransport(peer, options) : new PeerTransport(peer, options);
+      const session = new Session(pending, transport, forget);
       peer.context[KEY] = session;
-      if (sessions) {
-        sessions.add(session);
-        session.finished.then(() => sessions.delete(session));
-      }
+      sessions?.add(session);
       watchClose?.(peer, session);
     },
     message(peer, message) {
@@ -138,33 +138,58 @@ export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Par
   };
 }
 
-function peerTransport(peer: Peer, { canPing, zeroMeansDropped, hub }: PeerOptions): Transport {
-  const transport: Transport = {
-    send: zeroMeansDropped
-      ? (data) => peer.send(data) !== 0
-      : (data) => {
-          peer.send(data);
-          return true;
-        },
-    close(code, reason) {
-      peer.close(code, reason);
-    },
-    terminate() {
-      peer.terminate();
-    },
-    get bufferedAmount() {
-      return peer.bufferedAmount;
-    },
-  };
-  if (canPing) transport.ping = () => void peer.ping();
-  if (hub) {
-    transport.native = {
-      subscribe: (topic) => peer.subscribe(topic),
-      unsubscribe: (topic) => peer.unsubscribe(topic),
-      hub,
-    };
+/** A crossws peer as the loop's Transport: one class, so a connection carries no closures of its own. */
+class PeerTransport implements Transport {
+  readonly native: NativeTopics | undefined;
+  readonly #zeroMeansDropped: boolean;
+
+  constructor(
+    protected readonly peer: Peer,
+    { zeroMeansDropped, hub }: PeerOptions,
+  ) {
+    this.#zeroMeansDropped = zeroMeansDropped ?? false;
+    this.native = hub ? new PeerTopics(peer, hub) : undefined;
   }
-  return transport;
+
+  send(data: string | Uint8Array): boolean {
+    const result = this.peer.send(data);
+    return !(this.#zeroMeansDropped && result === 0);
+  }
+
+  close(code: number, reason: string): void {
+    this.peer.close(code, reason);
+  }
+
+  terminate(): void {
+    this.peer.terminate();
+  }
+
+  get bufferedAmount(): number {
+    return this.peer.bufferedAmount;
+  }
+}
+
+/** For runtimes that can send a ping from JavaScript (Node, Bun): the loop then keeps sockets alive. */
+class PingingPeerTransport extends PeerTransport {
+  ping(): void {
+    this.peer.ping();
+  }
+}
+
+/** A peer's side of the runtime's native topics (Bun): crossws' subscribe reaches ws.subscribe. */
+class PeerTopics implements NativeTopics {
+  constructor(
+    readonly peer: Peer,
+    readonly hub: NativeTopics["hub"],
+  ) {}
+
+  subscribe(topic: string): void {
+    this.peer.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.peer.unsubscribe(topic);
+  }
 }
 
 /** Node and Bun hand us Buffers (already Uint8Arrays), Deno an ArrayBuffer: neither is copied. */

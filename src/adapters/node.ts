@@ -48,16 +48,9 @@ export function attach(server: HttpServer, fetch: FetchHandler, options: { onErr
   const loops = createLoops(fetch, { onError: options.onError ?? defaultOnError, canPing: true });
   // wsloop keeps each socket alive with its own idleTimeout; crossws' server-wide sweep is turned off.
   const ws = nodeAdapter({ hooks: loops.hooks, idleTimeout: 0 });
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    let request: Request;
-    try {
-      request = toRequest(req);
-    } catch {
-      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-      return;
-    }
-    void ws.handleUpgrade(req, socket, head, request);
-  };
+  // crossws hands the app its lazy Request for the upgrade (a GET without body, its headers parsed
+  // on first use), which it keeps for the socket's lifetime: a full Request would cost ~2 KB each.
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => void ws.handleUpgrade(req, socket, head);
   server.on("upgrade", onUpgrade);
   return {
     async close() {

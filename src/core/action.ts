@@ -40,8 +40,12 @@ export class ActionImpl {
  * ```
  */
 export function continueConnection<State>(state: State): Action<State, never> {
-  return new ActionImpl(CONTINUE, state, undefined, 0, "") as unknown as Action<State, never>;
+  // Actions are immutable: the one for an unchanged state (the common case) is reused.
+  if (lastContinue.state !== state) lastContinue = new ActionImpl(CONTINUE, state, undefined, 0, "");
+  return lastContinue as unknown as Action<State, never>;
 }
+
+let lastContinue = new ActionImpl(CONTINUE, undefined, undefined, 0, "");
 
 /**
  * Continue the loop with `state` and make `selector` the source of custom messages.

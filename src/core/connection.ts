@@ -66,8 +66,8 @@ export class LiveConnection implements Connection {
   open = true;
   /** Bytes refused with "backpressure" since the buffer was last below maxBufferedAmount. */
   refused = 0;
-  /** Left when the connection closes. */
-  readonly memberships = new Set<Membership>();
+  /** Left when the connection closes; created on the first join. */
+  memberships: Membership[] | undefined;
 
   constructor(
     readonly id: string,

@@ -14,6 +14,19 @@ interface Topic {
 
 let brokers = 0;
 
+/** A socket's membership of one topic: what the socket leaves when it closes. */
+class Member implements Membership {
+  constructor(
+    readonly frames: FrameTopics,
+    readonly connection: LiveConnection,
+    readonly topic: string,
+  ) {}
+
+  leave(): void {
+    this.frames.leave(this.connection, this.topic);
+  }
+}
+
 /**
  * Sockets that receive a topic's frames directly, without a turn of their loop: a broker's
  * `join`/`leave`/`publishFrame`. `first` and `last` tell a remote broker when to (un)subscribe upstream.
@@ -40,9 +53,10 @@ export class FrameTopics {
       native.subscribe(this.#prefix + name);
       topic.hubs.set(native.hub, (topic.hubs.get(native.hub) ?? 0) + 1);
     } else topic.plain.add(live);
-    const membership: Membership = { leave: () => this.leave(connection, name) };
+    const membership = new Member(this, live, name);
     topic.members.set(live, membership);
-    live.memberships.add(membership);
+    if (!live.memberships) live.memberships = [];
+    live.memberships.push(membership);
   }
 
   leave(connection: Connection, name: string): void {
@@ -51,7 +65,8 @@ export class FrameTopics {
     const membership = topic?.members.get(live);
     if (!topic || !membership) return;
     topic.members.delete(live);
-    live.memberships.delete(membership);
+    const memberships = live.memberships;
+    if (memberships) memberships.splice(memberships.indexOf(membership), 1);
     const native = live.transport.native;
     if (native) {
       try {

@@ -21,8 +21,6 @@ const CLOSE_GRACE_MS = 2000;
  */
 export class Session {
   readonly connection: LiveConnection;
-  /** Settles once `onClose` has settled (or was skipped because `onInit` failed). */
-  readonly finished: Promise<void>;
 
   readonly #options: Options;
   #state: unknown = undefined;
@@ -40,27 +38,31 @@ export class Session {
   #closeSettled = false;
   #selector: Selector<unknown> | undefined;
   #unsubscribe: (() => void) | undefined;
-  #resolveFinished!: () => void;
-  #idleWaiters: (() => void)[] = [];
+  #finished: Promise<void> | undefined;
+  #resolveFinished: (() => void) | undefined;
+  readonly #onFinish: ((session: Session) => void) | undefined;
+  #idleWaiters: (() => void)[] | undefined;
   /** The runtime reported the socket closed. */
   #transportClosed = false;
   #liveness: Liveness | undefined;
   #unwatch: (() => void) | undefined;
 
-  // Bound once per connection so the hot path allocates no closures.
-  readonly #deliver = (value: unknown): void => this.#push({ type: "custom", value });
-  readonly #failBound = (error: unknown): void => this.#fail(error);
-  readonly #resume = (result: unknown): void => this.#afterAsync(result);
-  readonly #initialized = (result: unknown): void => this.#afterInit(result);
+  // Callbacks, bound once per connection when first needed: the hot path allocates no closures,
+  // and an idle connection that never needed them does not carry them.
+  #deliverFn: ((value: unknown) => void) | undefined;
+  #failFn: ((error: unknown) => void) | undefined;
+  #resumeFn: ((result: unknown) => void) | undefined;
 
-  constructor(pending: PendingUpgrade, transport: Transport) {
+  /**
+   * `onFinish` is called once `onClose` has settled (or was skipped because `onInit` failed): a
+   * registry of open sessions drops the session there, with no promise per session.
+   */
+  constructor(pending: PendingUpgrade, transport: Transport, onFinish?: (session: Session) => void) {
+    this.#onFinish = onFinish;
     this.#options = pending.options;
     this.connection = new LiveConnection(nextConnectionId(), pending.request, pending.protocol, transport, pending.limits, () =>
       this.#abort(1008, "Slow consumer"),
     );
-    this.finished = new Promise((resolve) => {
-      this.#resolveFinished = resolve;
-    });
     const { idleTimeout } = pending.limits;
     if (idleTimeout > 0 && transport.ping) {
       const liveness = new Liveness(transport as Transport & { ping(): void }, () => this.#abort(1001, "Idle timeout"));
@@ -68,6 +70,33 @@ export class Session {
       this.#unwatch = watchIdle(liveness, idleTimeout);
     }
     this.#init();
+  }
+
+  /** Settles once `onClose` has settled (or was skipped because `onInit` failed). */
+  get finished(): Promise<void> {
+    if (!this.#finished) {
+      this.#finished = this.#closeSettled
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            this.#resolveFinished = resolve;
+          });
+    }
+    return this.#finished;
+  }
+
+  get #deliver(): (value: unknown) => void {
+    if (!this.#deliverFn) this.#deliverFn = (value) => this.#push({ type: "custom", value });
+    return this.#deliverFn;
+  }
+
+  get #failBound(): (error: unknown) => void {
+    if (!this.#failFn) this.#failFn = (error) => this.#fail(error);
+    return this.#failFn;
+  }
+
+  get #resume(): (result: unknown) => void {
+    if (!this.#resumeFn) this.#resumeFn = (result) => this.#afterAsync(result);
+    return this.#resumeFn;
   }
 
   /** The last state a handler returned; undefined before `onInit` returned. */
@@ -137,7 +166,10 @@ export class Session {
   /** Resolves when no handler is running and nothing is queued (or the loop has finished). */
   whenIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return new Promise((resolve) => {
+      if (!this.#idleWaiters) this.#idleWaiters = [];
+      this.#idleWaiters.push(resolve);
+    });
   }
 
   #init(): void {
@@ -148,7 +180,7 @@ export class Session {
       this.#fail(error);
       return;
     }
-    if (isThenable(result)) result.then(this.#initialized, this.#failBound);
+    if (isThenable(result)) result.then((value) => this.#afterInit(value), this.#failBound);
     else this.#afterInit(result);
   }
 
@@ -176,41 +208,56 @@ export class Session {
 
   #push(message: AnyMessage): void {
     if (!this.#accepting) return;
-    this.#queue.push(message);
-    this.#drain();
+    if (this.#busy) {
+      this.#queue.push(message);
+      return;
+    }
+    // Not busy means nothing is queued: handle the message at once, without the queue.
+    this.#busy = true;
+    if (this.#handle(message)) this.#run();
   }
 
   #drain(): void {
     if (this.#busy || this.#done) return;
     this.#busy = true;
+    this.#run();
+  }
+
+  /** Handles what is queued, in order, until it is empty or a handler is pending. Called busy. */
+  #run(): void {
     const queue = this.#queue;
-    const { onMessage, dependencies } = this.#options;
     while (this.#head < queue.length) {
       const message = queue[this.#head] as AnyMessage;
       queue[this.#head++] = undefined;
-      let result: unknown;
-      try {
-        result = onMessage(this.#state, message, this.connection, dependencies);
-      } catch (error) {
-        this.#fail(error);
-        return;
-      }
-      if (!(result instanceof ActionImpl) && isThenable(result)) {
-        this.#current = message;
-        if (this.#head >= COMPACT_AFTER && this.#head * 2 >= queue.length) {
-          queue.splice(0, this.#head);
-          this.#head = 0;
-        }
-        result.then(this.#resume, this.#failBound);
-        return;
-      }
-      this.#apply(message, result);
-      if (this.#done) return;
+      if (!this.#handle(message)) return;
     }
     queue.length = 0;
     this.#head = 0;
     this.#busy = false;
     this.#notifyIdle();
+  }
+
+  /** Runs `onMessage` for one message: true if it finished synchronously and the loop goes on. */
+  #handle(message: AnyMessage): boolean {
+    let result: unknown;
+    try {
+      result = this.#options.onMessage(this.#state, message, this.connection, this.#options.dependencies);
+    } catch (error) {
+      this.#fail(error);
+      return false;
+    }
+    if (!(result instanceof ActionImpl) && isThenable(result)) {
+      this.#current = message;
+      const queue = this.#queue;
+      if (this.#head >= COMPACT_AFTER && this.#head * 2 >= queue.length) {
+        queue.splice(0, this.#head);
+        this.#head = 0;
+      }
+      result.then(this.#resume, this.#failBound);
+      return false;
+    }
+    this.#apply(message, result);
+    return !this.#done;
   }
 
   #afterAsync(result: unknown): void {
@@ -219,8 +266,7 @@ export class Session {
     this.#current = undefined;
     this.#apply(message, result);
     if (this.#done) return;
-    this.#busy = false;
-    this.#drain();
+    this.#run();
   }
 
   #apply(message: AnyMessage, result: unknown): void {
@@ -252,7 +298,9 @@ export class Session {
     this.#dropSelector();
     this.#unwatch?.();
     this.#unwatch = undefined;
-    for (const membership of this.connection.memberships) membership.leave();
+    // Leaving removes the membership from the array: walk a copy.
+    const memberships = this.connection.memberships;
+    if (memberships) for (const membership of [...memberships]) membership.leave();
   }
 
   #dropSelector(): void {
@@ -318,7 +366,8 @@ export class Session {
 
   #settle(): void {
     this.#closeSettled = true;
-    this.#resolveFinished();
+    this.#resolveFinished?.();
+    this.#onFinish?.(this);
     this.#notifyIdle();
   }
 
@@ -337,9 +386,9 @@ export class Session {
   }
 
   #notifyIdle(): void {
-    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
     const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
+    if (!waiters || !this.#isIdle()) return;
+    this.#idleWaiters = undefined;
     for (const resolve of waiters) resolve();
   }
 }

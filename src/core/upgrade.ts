@@ -134,10 +134,12 @@ export function upgradeWebSocket<State, Custom, Deps>(request: Request, options:
   }
   const protocol = chooseProtocol(request.headers.get("sec-websocket-protocol"), options.protocols);
   const pending = new PendingUpgrade(request, protocol, options as unknown as UpgradeOptions<unknown, unknown, unknown>, limits);
-  // A server without a wsloop adapter sends this as it is, which tells the developer why.
-  const response = new Response("426 Upgrade Required: serve this handler with wsloop/node, wsloop/bun or wsloop/deno.\n", {
+  // A server without a wsloop adapter sends this as it is; its status text tells the developer why.
+  // No body: on Node a Response with one costs ~13 µs, paid on every connection.
+  const response = new Response(null, {
     status: 426,
-    headers: { upgrade: "websocket", "content-type": "text/plain; charset=utf-8" },
+    statusText: "Upgrade Required: serve this with a wsloop adapter",
+    headers: { upgrade: "websocket" },
   });
   (response as Marked)[kUpgrade] = pending;
   // Also on the request: middleware that rebuilds the Response would drop the mark.
@@ -147,10 +149,10 @@ export function upgradeWebSocket<State, Custom, Deps>(request: Request, options:
 
 /** The upgrade `response` stands for, if any: what adapters call after running the fetch handler. */
 export function takeUpgrade(request: Request, response: Response): PendingUpgrade | undefined {
-  const marked = (response as Marked)[kUpgrade];
-  if (marked) return marked;
-  if (response.status === 426) return upgradeOf(request);
-  return undefined;
+  const pending = (response as Marked)[kUpgrade] ?? (response.status === 426 ? upgradeOf(request) : undefined);
+  // The request lives as long as the socket (the runtime keeps it): it need not keep the upgrade too.
+  if ((request as Marked)[kUpgrade]) (request as Marked)[kUpgrade] = undefined;
+  return pending;
 }
 
 /** The upgrade `upgradeWebSocket` accepted for `request`, if it was called with it. */
