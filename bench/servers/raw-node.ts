@@ -1,0 +1,25 @@
+// Raw Node: node:http + ws, no crossws, no wsloop. Echo, and broadcast to sockets opened with ?sub.
+import { createServer } from "node:http";
+import { type WebSocket, WebSocketServer } from "ws";
+
+const subscribers = new Set<WebSocket>();
+const server = createServer((req, res) => {
+  if (req.url === "/rss") res.end(String(process.memoryUsage().rss));
+  else res.writeHead(404).end();
+});
+const wss = new WebSocketServer({ server });
+wss.on("connection", (ws, req) => {
+  if (req.url?.includes("sub")) {
+    subscribers.add(ws);
+    ws.on("close", () => subscribers.delete(ws));
+  }
+  ws.on("message", (data, isBinary) => {
+    if (!isBinary && data.toString() === "broadcast") {
+      for (const subscriber of subscribers) subscriber.send("news");
+    } else ws.send(data, { binary: isBinary });
+  });
+});
+server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+  const address = server.address();
+  console.log(`READY ${typeof address === "object" && address ? address.port : 0}`);
+});

@@ -1,0 +1,65 @@
+// wsloop on whichever runtime runs this file: the echo handler of the examples, and broadcast
+// through the memory broker, as a frame (?sub=frame: the fast path, Bun's native topics on Bun)
+// or through each subscriber's loop (?sub=topic: a topic selector).
+import {
+  type Broker,
+  type Connection,
+  continueConnection,
+  createMemoryBroker,
+  type Message,
+  type Payload,
+  type Selector,
+  sendBinary,
+  sendText,
+  upgradeWebSocket,
+} from "../../src/index.ts";
+
+const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
+
+interface Deps {
+  broker: Broker;
+  sub: string | null;
+}
+
+function onInit(connection: Connection, deps: Deps): [null] | [null, Selector<Payload>] {
+  if (deps.sub === "topic") return [null, deps.broker.topic("all")];
+  if (deps.sub !== null) deps.broker.join(connection, "all");
+  return [null];
+}
+
+function onMessage(state: null, message: Message<Payload>, connection: Connection, deps: Deps) {
+  switch (message.type) {
+    case "text":
+      if (message.text === "broadcast") void deps.broker.publishFrame("all", "news");
+      else if (message.text === "broadcastTopic") void deps.broker.publish("all", "news");
+      else sendText(connection, message.text);
+      break;
+    case "binary":
+      sendBinary(connection, message.data);
+      break;
+    case "custom":
+      sendText(connection, message.value as string);
+      break;
+  }
+  return continueConnection(state);
+}
+
+function onClose(): void {}
+
+const broker = createMemoryBroker();
+function app(request: Request): Response {
+  const url = new URL(request.url);
+  if (url.pathname === "/rss") return new Response(String(process.memoryUsage().rss));
+  // No keepalive, like the raw and crossws servers here: the figures compare the loops alone.
+  return upgradeWebSocket(request, {
+    dependencies: { broker, sub: url.searchParams.get("sub") },
+    onInit,
+    onMessage,
+    onClose,
+    idleTimeout: 0,
+  });
+}
+
+const adapter = await import(`../../src/adapters/${runtime}.ts`);
+const server = await adapter.serve({ fetch: app, port: 0, hostname: "127.0.0.1" });
+console.log(`READY ${server.port}`);
