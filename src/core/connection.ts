@@ -75,8 +75,8 @@ export class LiveConnection implements Connection {
     readonly protocol: string,
     readonly transport: Transport,
     readonly limits: Limits,
-    /** Called once the client is `slowConsumerLimit` bytes behind. */
-    readonly onSlowConsumer: () => void,
+    /** Told once the client is `slowConsumerLimit` bytes behind (the connection's loop). */
+    readonly owner: { slowConsumer(): void },
   ) {}
 }
 
@@ -132,7 +132,7 @@ export function send(live: LiveConnection, data: string | Uint8Array): Result<vo
 function refuse(live: LiveConnection, data: string | Uint8Array, bufferedAmount: number): Result<void, SendError> {
   live.refused += typeof data === "string" ? utf8Length(data) : data.byteLength;
   if (bufferedAmount + live.refused > live.limits.slowConsumerLimit) {
-    live.onSlowConsumer();
+    live.owner.slowConsumer();
     return CLOSED;
   }
   return { ok: false, error: { type: "backpressure", bufferedAmount } };

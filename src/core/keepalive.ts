@@ -10,8 +10,8 @@ export class Liveness {
 
   constructor(
     readonly transport: Transport & { ping(): void },
-    /** Called once the client has been silent for the whole idle timeout. */
-    readonly onIdle: () => void,
+    /** Told once the client has been silent for the whole idle timeout (the connection's loop). */
+    readonly owner: { idle(): void },
   ) {}
 
   /** Any frame from the client, a pong included. */
@@ -40,7 +40,7 @@ class Sweep {
     const half = this.timeoutMs / 2;
     for (const liveness of this.watched) {
       const silent = now - liveness.lastHeard;
-      if (silent >= this.timeoutMs) liveness.onIdle();
+      if (silent >= this.timeoutMs) liveness.owner.idle();
       else if (silent >= half && !liveness.pinged) {
         liveness.pinged = true;
         try {

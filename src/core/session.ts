@@ -60,12 +60,10 @@ export class Session {
   constructor(pending: PendingUpgrade, transport: Transport, onFinish?: (session: Session) => void) {
     this.#onFinish = onFinish;
     this.#options = pending.options;
-    this.connection = new LiveConnection(nextConnectionId(), pending.request, pending.protocol, transport, pending.limits, () =>
-      this.#abort(1008, "Slow consumer"),
-    );
+    this.connection = new LiveConnection(nextConnectionId(), pending.request, pending.protocol, transport, pending.limits, this);
     const { idleTimeout } = pending.limits;
     if (idleTimeout > 0 && transport.ping) {
-      const liveness = new Liveness(transport as Transport & { ping(): void }, () => this.#abort(1001, "Idle timeout"));
+      const liveness = new Liveness(transport as Transport & { ping(): void }, this);
       this.#liveness = liveness;
       this.#unwatch = watchIdle(liveness, idleTimeout);
     }
@@ -146,6 +144,16 @@ export class Session {
     if (!this.#accepting) return;
     this.#closeTransport(code, reason);
     this.#noticeClosed(code, reason);
+  }
+
+  /** The client stopped reading: see `slowConsumerLimit`. */
+  slowConsumer(): void {
+    this.#abort(1008, "Slow consumer");
+  }
+
+  /** The client answered no ping within `idleTimeout`. */
+  idle(): void {
+    this.#abort(1001, "Idle timeout");
   }
 
   /** Closes with `code`, and drops the connection if the client has not finished closing in time. */
