@@ -1,6 +1,8 @@
 // The load client: one figure against one server, printed as `RESULT {json}`. Runs on Bun by
 // default (see bench/README.md for why); node and deno work too. Only ever connects to 127.0.0.1.
 // Usage: bun bench/client.ts '{"port":1234,"figure":"pingpong","connections":50,"seconds":3}'
+export {};
+
 type Figure = "pingpong" | "pipelined" | "binary" | "connrate" | "idle" | "broadcastTopic";
 interface Job {
   port: number;
