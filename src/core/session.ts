@@ -27,6 +27,8 @@ export class Session {
   #hasState = false;
   #queue: (AnyMessage | undefined)[] = [];
   #head = 0;
+  /** Bytes of the client's text and binary messages in the queue (see maxQueuedBytes). */
+  #queuedBytes = 0;
   /** A handler is running (sync or async): new messages wait in the queue. */
   #busy = true;
   /** The message whose async handler is pending. */
@@ -218,6 +220,9 @@ export class Session {
     if (!this.#accepting) return;
     if (this.#busy) {
       this.#queue.push(message);
+      this.#queuedBytes += sizeOf(message);
+      // A client outrunning an async handler: stop reading it rather than queue without bound.
+      if (this.#queuedBytes > this.connection.limits.maxQueuedBytes) this.closeWith(1008, "Too many queued messages");
       return;
     }
     // Not busy means nothing is queued: handle the message at once, without the queue.
@@ -237,6 +242,7 @@ export class Session {
     while (this.#head < queue.length) {
       const message = queue[this.#head] as AnyMessage;
       queue[this.#head++] = undefined;
+      this.#queuedBytes -= sizeOf(message);
       if (!this.#handle(message)) return;
     }
     queue.length = 0;
@@ -351,6 +357,7 @@ export class Session {
     this.#release();
     this.#queue = [];
     this.#head = 0;
+    this.#queuedBytes = 0;
     if (!this.#hasState) {
       this.#settle();
       return;
@@ -399,6 +406,11 @@ export class Session {
     this.#idleWaiters = undefined;
     for (const resolve of waiters) resolve();
   }
+}
+
+/** What a queued message weighs: its text (in UTF-16 units, near enough) or bytes; others nothing. */
+function sizeOf(message: AnyMessage): number {
+  return message.type === "text" ? message.text.length : message.type === "binary" ? message.data.byteLength : 0;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

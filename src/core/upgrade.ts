@@ -61,6 +61,12 @@ export interface UpgradeOptions<State, Custom, Deps> {
    */
   slowConsumerLimit?: number;
   /**
+   * Bytes of client messages allowed to wait while a handler is busy (default 32 MiB, at least
+   * maxMessageSize). A client that sends faster than an async handler keeps up gets 1008 past it,
+   * rather than growing the queue without bound.
+   */
+  maxQueuedBytes?: number;
+  /**
    * Seconds without a frame from the client before the socket is closed with 1001 (default 120;
    * 0 turns it off). A ping goes out after half of it, so idle but healthy clients stay connected.
    */
@@ -79,12 +85,14 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
 export const DEFAULT_SLOW_CONSUMER_LIMIT = 16 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT = 120;
+export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 
 /** The limits of one connection, validated and with their defaults filled in. */
 export interface Limits {
   readonly maxMessageSize: number;
   readonly maxBufferedAmount: number;
   readonly slowConsumerLimit: number;
+  readonly maxQueuedBytes: number;
   /** Seconds; 0 means never. */
   readonly idleTimeout: number;
 }
@@ -195,7 +203,7 @@ function isAllowedOrigin(origin: string, allowed: readonly string[]): boolean {
 
 type LimitOptions = Pick<
   UpgradeOptions<unknown, unknown, unknown>,
-  "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "idleTimeout"
+  "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "maxQueuedBytes" | "idleTimeout"
 >;
 
 function limitsOf(options: LimitOptions): Limits {
@@ -207,13 +215,17 @@ function limitsOf(options: LimitOptions): Limits {
   );
   if (slowConsumerLimit < maxBufferedAmount)
     throw new RangeError("upgradeWebSocket: slowConsumerLimit must be at least maxBufferedAmount");
+  const maxMessageSize = positive("maxMessageSize", options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE);
+  const maxQueuedBytes = positive("maxQueuedBytes", options.maxQueuedBytes, Math.max(DEFAULT_MAX_QUEUED_BYTES, maxMessageSize));
+  if (maxQueuedBytes < maxMessageSize) throw new RangeError("upgradeWebSocket: maxQueuedBytes must be at least maxMessageSize");
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
   if (!(idleTimeout >= 0) || !Number.isFinite(idleTimeout))
     throw new RangeError("upgradeWebSocket: idleTimeout must be a number of seconds, 0 or more");
   return {
-    maxMessageSize: positive("maxMessageSize", options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
+    maxMessageSize,
     maxBufferedAmount,
     slowConsumerLimit,
+    maxQueuedBytes,
     idleTimeout,
   };
 }

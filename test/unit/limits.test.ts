@@ -142,6 +142,59 @@ describe("slowConsumerLimit", () => {
   });
 });
 
+describe("maxQueuedBytes", () => {
+  it("closes with 1008 a client that outruns an async handler, after the queue passes the limit", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const seen: string[] = [];
+    const log: Log = { closes: 0, notices: [] };
+    const socket = await connect<null>(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: log,
+        maxMessageSize: 64,
+        maxQueuedBytes: 100,
+        onInit: (): [null] => [null],
+        onMessage: async (s: null, m: Message<never>, _c, deps) => {
+          if (m.type === "closed") deps.notices.push(m.code);
+          else if (m.type === "text") seen.push(m.text);
+          await gate;
+          return continueConnection(s);
+        },
+        onClose: (_s, deps) => {
+          deps.closes++;
+        },
+      }),
+    );
+    socket.sendText("first"); // being handled: not queued
+    socket.sendText("a".repeat(50));
+    socket.sendText("b".repeat(50));
+    expect(socket.closedByServer).toBeUndefined();
+    socket.sendText("c");
+    expect(socket.closedByServer).toEqual({ code: 1008, reason: "Too many queued messages" });
+    socket.sendText("after the close");
+    release();
+    await socket.settled();
+    // What was queued before the close is still handled, in order; nothing after it.
+    expect(seen).toEqual(["first", "a".repeat(50), "b".repeat(50), "c"]);
+    expect(log).toEqual({ closes: 1, notices: [1008] });
+  });
+
+  it("is at least maxMessageSize", () => {
+    const handlers = {
+      dependencies: null,
+      onInit: (): [null] => [null],
+      onMessage: (s: null) => continueConnection(s),
+      onClose: () => {},
+    };
+    expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, maxMessageSize: 100, maxQueuedBytes: 99 })).toThrow(
+      RangeError,
+    );
+    expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, maxMessageSize: 64 * 1024 * 1024 })).not.toThrow();
+  });
+});
+
 describe("allowedOrigins", () => {
   const handlers = {
     dependencies: null,
