@@ -12,6 +12,7 @@ import {
   upgradeWebSocket,
 } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
+import { openKeepingConnection } from "./helpers.ts";
 
 const Say = z.object({ type: z.literal("say"), text: z.string().max(10) });
 type Say = z.infer<typeof Say>;
@@ -104,18 +105,7 @@ describe("jsonMessages", () => {
 
 describe("sendJson", () => {
   it("sends JSON text and throws on a value JSON cannot represent", async () => {
-    let connection!: Connection;
-    const socket = await connect(
-      upgradeWebSocket(upgradeRequest(), {
-        dependencies: null,
-        onInit: (c: Connection): [null] => {
-          connection = c;
-          return [null];
-        },
-        onMessage: (s: null) => continueConnection(s),
-        onClose: () => {},
-      }),
-    );
+    const { socket, connection } = await openKeepingConnection();
     expect(sendJson(connection, { a: [1, "b"] }).ok).toBe(true);
     expect(socket.texts()).toEqual(['{"a":[1,"b"]}']);
     expect(() => sendJson(connection, undefined)).toThrow(TypeError);

@@ -8,6 +8,7 @@ import {
   upgradeWebSocket,
 } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
+import { idleHandlers } from "./helpers.ts";
 
 type Log = { closes: number; notices: number[] };
 
@@ -93,12 +94,7 @@ describe("idleTimeout", () => {
   });
 
   it("rejects a negative or non-finite timeout", () => {
-    const handlers = {
-      dependencies: null,
-      onInit: (): [null] => [null],
-      onMessage: (s: null) => continueConnection(s),
-      onClose: () => {},
-    };
+    const handlers = idleHandlers;
     expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, idleTimeout: -1 })).toThrow(RangeError);
     expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, idleTimeout: Number.POSITIVE_INFINITY })).toThrow(RangeError);
   });
@@ -129,12 +125,7 @@ describe("slowConsumerLimit", () => {
   });
 
   it("must be at least maxBufferedAmount", () => {
-    const handlers = {
-      dependencies: null,
-      onInit: (): [null] => [null],
-      onMessage: (s: null) => continueConnection(s),
-      onClose: () => {},
-    };
+    const handlers = idleHandlers;
     expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, maxBufferedAmount: 100, slowConsumerLimit: 99 })).toThrow(
       RangeError,
     );
@@ -182,12 +173,7 @@ describe("maxQueuedBytes", () => {
   });
 
   it("is at least maxMessageSize", () => {
-    const handlers = {
-      dependencies: null,
-      onInit: (): [null] => [null],
-      onMessage: (s: null) => continueConnection(s),
-      onClose: () => {},
-    };
+    const handlers = idleHandlers;
     expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, maxMessageSize: 100, maxQueuedBytes: 99 })).toThrow(
       RangeError,
     );

@@ -1,25 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { utf8Length } from "../../src/core/size.ts";
-import { type Connection, continueConnection, type Message, sendBinary, sendText, upgradeWebSocket } from "../../src/index.ts";
-import { connect, upgradeRequest } from "../../src/testing.ts";
-
-async function openKeepingConnection(options: { maxMessageSize?: number; maxBufferedAmount?: number } = {}) {
-  let connection!: Connection;
-  const socket = await connect(
-    upgradeWebSocket(upgradeRequest(), {
-      dependencies: null,
-      onInit: (c: Connection): [null] => {
-        connection = c;
-        return [null];
-      },
-      onMessage: (s: null, _m: Message<never>) => continueConnection(s),
-      onClose: () => {},
-      ...options,
-    }),
-  );
-  await socket.settled();
-  return { socket, connection };
-}
+import { type Connection, continueConnection, sendBinary, sendText, upgradeWebSocket } from "../../src/index.ts";
+import { upgradeRequest } from "../../src/testing.ts";
+import { openKeepingConnection } from "./helpers.ts";
 
 describe("sendText / sendBinary", () => {
   it("send text and binary frames in order, without copying binary data", async () => {
