@@ -157,15 +157,10 @@ export function upgradeWebSocket<State, Custom, Deps>(request: Request, options:
 
 /** The upgrade `response` stands for, if any: what adapters call after running the fetch handler. */
 export function takeUpgrade(request: Request, response: Response): PendingUpgrade | undefined {
-  const pending = (response as Marked)[kUpgrade] ?? (response.status === 426 ? upgradeOf(request) : undefined);
+  const pending = (response as Marked)[kUpgrade] ?? (response.status === 426 ? (request as Marked)[kUpgrade] : undefined);
   // The request lives as long as the socket (the runtime keeps it): it need not keep the upgrade too.
   if ((request as Marked)[kUpgrade]) (request as Marked)[kUpgrade] = undefined;
   return pending;
-}
-
-/** The upgrade `upgradeWebSocket` accepted for `request`, if it was called with it. */
-export function upgradeOf(request: Request): PendingUpgrade | undefined {
-  return (request as Marked)[kUpgrade];
 }
 
 /**
