@@ -4,7 +4,13 @@ import { defineConfig } from "vitest/config";
 // have their own configs (vitest.redis.config.ts, vitest.browser.config.ts).
 export default defineConfig({
   test: {
-    include: ["test/unit/**/*.test.ts", "test/matrix/**/*.test.ts", "test/examples/**/*.test.ts", "test/recipes/**/*.test.ts"],
+    include: [
+      "test/unit/**/*.test.ts",
+      "test/matrix/**/*.test.ts",
+      "test/attacks/**/*.test.ts",
+      "test/examples/**/*.test.ts",
+      "test/recipes/**/*.test.ts",
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

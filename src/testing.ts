@@ -134,6 +134,7 @@ export async function connect<State = unknown, Custom = unknown>(
     bufferedAmount: 0,
   };
   const session = new Session(pending, transport);
+  session.start();
   return {
     connection: session.connection,
     frames,

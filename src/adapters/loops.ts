@@ -116,6 +116,8 @@ export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Par
       peer.context[KEY] = session;
       sessions?.add(session);
       watchClose?.(peer, session);
+      // Registered first: a loop that ends inside onInit then leaves the registry as well.
+      session.start();
     },
     message(peer, message) {
       const session = peer.context[KEY] as Session;

@@ -69,6 +69,10 @@ export class Session {
       this.#liveness = liveness;
       this.#unwatch = watchIdle(liveness, idleTimeout);
     }
+  }
+
+  /** Runs `onInit`: called once, after the adapter has registered the session. */
+  start(): void {
     this.#init();
   }
 

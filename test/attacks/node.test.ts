@@ -1,0 +1,3 @@
+import { defineAttackSuite } from "./suite.ts";
+
+defineAttackSuite("node");
