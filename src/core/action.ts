@@ -85,3 +85,10 @@ export function isSendableCloseCode(code: number): boolean {
   if (code >= 3000 && code <= 4999) return true;
   return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
 }
+
+/** What a loop reports when `onMessage` returned something else than an Action. */
+export function notAnAction(value: unknown): TypeError {
+  return new TypeError(
+    `wsloop: onMessage must return continueConnection(...), continueConnectionWithSelector(...) or stopConnection(), got ${String(value)}`,
+  );
+}

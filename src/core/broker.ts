@@ -52,42 +52,57 @@ export interface Broker {
 
 type Deliver = (payload: Payload) => void;
 
+/** A topic with local subscribers, and the selector that stands for it while it has them. */
+interface Subscribed {
+  readonly entries: Set<{ deliver: Deliver }>;
+  readonly selector: Selector<Payload>;
+}
+
 /** Local subscribers by topic. `first` and `last` tell a remote broker when to (un)subscribe upstream. */
 export class Topics {
-  readonly #subscribers = new Map<string, Set<{ deliver: Deliver }>>();
+  readonly #topics = new Map<string, Subscribed>();
 
   constructor(readonly hooks: { first?(topic: string): void; last?(topic: string): void } = {}) {}
 
+  /**
+   * The selector of `topic`: the same object while the topic has subscribers, so a handler that
+   * returns `continueConnectionWithSelector(state, broker.topic(name))` on every turn keeps its
+   * subscription instead of leaving and joining again.
+   */
   selector(topic: string): Selector<Payload> {
-    return {
+    const subscribed = this.#topics.get(topic);
+    if (subscribed) return subscribed.selector;
+    const selector: Selector<Payload> = {
       subscribe: (deliver) => {
         // One entry per subscription, so the same function may subscribe twice and leave once.
         const entry = { deliver };
-        let set = this.#subscribers.get(topic);
-        if (!set) {
-          set = new Set();
-          this.#subscribers.set(topic, set);
+        let current = this.#topics.get(topic);
+        if (!current) {
+          current = { entries: new Set(), selector };
+          this.#topics.set(topic, current);
           this.hooks.first?.(topic);
         }
-        set.add(entry);
+        current.entries.add(entry);
         return () => {
-          const current = this.#subscribers.get(topic);
-          if (!current?.delete(entry) || current.size > 0) return;
-          this.#subscribers.delete(topic);
+          const now = this.#topics.get(topic);
+          if (!now?.entries.delete(entry) || now.entries.size > 0) return;
+          this.#topics.delete(topic);
           this.hooks.last?.(topic);
         };
       },
     };
+    return selector;
   }
 
   deliver(topic: string, payload: Payload): void {
-    const set = this.#subscribers.get(topic);
-    if (set) for (const entry of set) entry.deliver(payload);
+    const subscribed = this.#topics.get(topic);
+    // A snapshot: a subscriber that subscribes again while being delivered to is not delivered to twice.
+    if (subscribed) for (const entry of Array.from(subscribed.entries)) entry.deliver(payload);
   }
 
   /** How many local subscriptions `topic` has. */
   count(topic: string): number {
-    return this.#subscribers.get(topic)?.size ?? 0;
+    return this.#topics.get(topic)?.entries.size ?? 0;
   }
 }
 
@@ -98,7 +113,8 @@ export function topicSelector<T>(topics: Topics, name: string, decode?: (payload
 }
 
 /**
- * A broker within this process: publish delivers synchronously to every subscriber.
+ * A broker within this process: publish hands the payload to every subscriber at once; each
+ * connection's loop takes it in its own turn, in publish order.
  *
  * @example
  * ```ts

@@ -1,3 +1,4 @@
+import { unref } from "./keepalive.ts";
 import type { Result, SendError } from "./result.ts";
 import { textExceeds, utf8Length } from "./size.ts";
 import type { Limits } from "./upgrade.ts";
@@ -14,6 +15,8 @@ import type { Limits } from "./upgrade.ts";
  * ```
  */
 export interface Connection {
+  /** Type-only brand: only wsloop makes Connections, so a look-alike object does not compile. */
+  readonly [connectionBrand]: true;
   /** Unique within the process (and, with overwhelming probability, across processes). */
   readonly id: string;
   /** The HTTP request that was upgraded. */
@@ -21,6 +24,8 @@ export interface Connection {
   /** The negotiated subprotocol, or "" when none was. */
   readonly protocol: string;
 }
+
+declare const connectionBrand: unique symbol;
 
 /** What the loop needs from a runtime's socket. Adapters and `wsloop/testing` provide it. */
 export interface Transport {
@@ -62,6 +67,7 @@ const CLOSED: Result<void, SendError> = Object.freeze({ ok: false, error: Object
 
 /** The runtime side of a {@link Connection}. */
 export class LiveConnection implements Connection {
+  declare readonly [connectionBrand]: true;
   /** False once the socket is closing or closed: sends then fail with "closed". */
   open = true;
   /** Bytes refused with "backpressure" since the buffer was last below maxBufferedAmount. */
@@ -75,10 +81,45 @@ export class LiveConnection implements Connection {
     readonly protocol: string,
     readonly transport: Transport,
     readonly limits: Limits,
-    /** Told once the client is `slowConsumerLimit` bytes behind (the connection's loop). */
-    readonly owner: { slowConsumer(): void },
+    /** Told to close once the client is `slowConsumerLimit` bytes behind (the connection's loop). */
+    readonly owner: { closeWith(code: number, reason: string): void },
   ) {}
+
+  /** Starts the closing handshake; a client that has not finished it within CLOSE_GRACE_MS is dropped. */
+  close(code: number, reason: string): void {
+    this.open = false;
+    if (this.#gone || this.#graceTimer !== undefined) return;
+    try {
+      this.transport.close(code, reason);
+    } catch {
+      // Already closed underneath us: the adapter reports that close on its own.
+    }
+    if (this.#gone) return;
+    // A client that stopped reading, or ignores the close frame, must not keep the socket.
+    this.#graceTimer = setTimeout(() => {
+      if (this.#gone) return;
+      try {
+        this.transport.terminate();
+      } catch {
+        // Gone already.
+      }
+    }, CLOSE_GRACE_MS);
+    unref(this.#graceTimer);
+  }
+
+  /** The runtime reported the socket closed. */
+  closed(): void {
+    this.open = false;
+    this.#gone = true;
+    clearTimeout(this.#graceTimer);
+  }
+
+  #gone = false;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/** How long a client the server closed gets to finish the closing handshake before it is dropped. */
+const CLOSE_GRACE_MS = 2000;
 
 /**
  * Sends a text frame. Returns an error value, never throws.
@@ -90,7 +131,9 @@ export class LiveConnection implements Connection {
  * ```
  */
 export function sendText(connection: Connection, text: string): Result<void, SendError> {
-  const live = connection as LiveConnection;
+  // Not one of ours (a copy or a mock): no socket to send on, and sends never throw.
+  if (!(connection instanceof LiveConnection)) return CLOSED;
+  const live = connection;
   const limit = live.limits.maxMessageSize;
   if (live.open && textExceeds(text, limit)) return tooLarge(utf8Length(text), limit);
   return send(live, text);
@@ -105,7 +148,8 @@ export function sendText(connection: Connection, text: string): Result<void, Sen
  * ```
  */
 export function sendBinary(connection: Connection, data: Uint8Array): Result<void, SendError> {
-  const live = connection as LiveConnection;
+  if (!(connection instanceof LiveConnection)) return CLOSED;
+  const live = connection;
   const limit = live.limits.maxMessageSize;
   if (live.open && data.byteLength > limit) return tooLarge(data.byteLength, limit);
   return send(live, data);
@@ -132,7 +176,7 @@ export function send(live: LiveConnection, data: string | Uint8Array): Result<vo
 function refuse(live: LiveConnection, data: string | Uint8Array, bufferedAmount: number): Result<void, SendError> {
   live.refused += typeof data === "string" ? utf8Length(data) : data.byteLength;
   if (bufferedAmount + live.refused > live.limits.slowConsumerLimit) {
-    live.owner.slowConsumer();
+    live.owner.closeWith(1008, "Slow consumer");
     return CLOSED;
   }
   return { ok: false, error: { type: "backpressure", bufferedAmount } };

@@ -3,6 +3,7 @@ import { type Connection, sendText } from "./connection.ts";
 import type { Message } from "./message.ts";
 import type { Result, SendError } from "./result.ts";
 import type { StandardSchemaV1 } from "./standard-schema.ts";
+import { isThenable } from "./thenable.ts";
 import type { MessageHandler } from "./upgrade.ts";
 
 /**
@@ -76,7 +77,7 @@ export function jsonMessages<Schema extends StandardSchemaV1, State, Custom, Dep
 ): MessageHandler<State, Custom, Deps> {
   type Out = StandardSchemaV1.InferOutput<Schema>;
   const close = options.invalid === "close";
-  const validate = schema["~standard"].validate;
+  const standard = schema["~standard"];
 
   const invalid = (state: State, text: string, error: JsonError, connection: Connection, deps: Deps) => {
     if (!close) return onMessage(state, { type: "invalid", text, error }, connection, deps);
@@ -103,8 +104,10 @@ export function jsonMessages<Schema extends StandardSchemaV1, State, Custom, Dep
     } catch (error) {
       return invalid(state, message.text, { type: "syntax", message: (error as Error).message }, connection, deps);
     }
-    const result = validate(parsed);
-    if (result instanceof Promise) return result.then((settled) => checked(state, message.text, settled, connection, deps));
+    // Called as a method: a schema's validate may use `this`.
+    const result = standard.validate(parsed);
+    if (isThenable(result))
+      return Promise.resolve(result).then((settled) => checked(state, message.text, settled, connection, deps));
     return checked(state, message.text, result, connection, deps);
   };
 }

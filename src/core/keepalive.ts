@@ -10,14 +10,20 @@ export class Liveness {
 
   constructor(
     readonly transport: Transport & { ping(): void },
-    /** Told once the client has been silent for the whole idle timeout (the connection's loop). */
-    readonly owner: { idle(): void },
+    /** Told to close once the client has been silent for the whole idle timeout (the connection's loop). */
+    readonly owner: { closeWith(code: number, reason: string): void },
+    readonly sweep: Sweep,
   ) {}
 
   /** Any frame from the client, a pong included. */
   heard(): void {
     this.lastHeard = Date.now();
     this.pinged = false;
+  }
+
+  /** Stops watching this connection. */
+  stop(): void {
+    this.sweep.unwatch(this);
   }
 }
 
@@ -31,8 +37,11 @@ class Sweep {
     unref(this.#timer);
   }
 
-  stop(): void {
+  unwatch(liveness: Liveness): void {
+    this.watched.delete(liveness);
+    if (this.watched.size > 0 || sweeps.get(this.timeoutMs) !== this) return;
     clearInterval(this.#timer);
+    sweeps.delete(this.timeoutMs);
   }
 
   #tick(): void {
@@ -40,7 +49,7 @@ class Sweep {
     const half = this.timeoutMs / 2;
     for (const liveness of this.watched) {
       const silent = now - liveness.lastHeard;
-      if (silent >= this.timeoutMs) liveness.owner.idle();
+      if (silent >= this.timeoutMs) liveness.owner.closeWith(1001, "Idle timeout");
       else if (silent >= half && !liveness.pinged) {
         liveness.pinged = true;
         try {
@@ -55,23 +64,25 @@ class Sweep {
 
 const sweeps = new Map<number, Sweep>();
 
-/** Pings `liveness` after half of `idleTimeout` seconds of silence; returns the function that stops watching. */
-export function watchIdle(liveness: Liveness, idleTimeout: number): () => void {
+/**
+ * Watches a connection that can ping (`transport.ping`) with `idleTimeout` seconds (0: none): a ping
+ * after half of it in silence, `owner.closeWith(1001)` at the full timeout. Undefined when not watched.
+ */
+export function keepAlive(
+  transport: Transport,
+  idleTimeout: number,
+  owner: { closeWith(code: number, reason: string): void },
+): Liveness | undefined {
+  if (idleTimeout <= 0 || !transport.ping) return undefined;
   const timeoutMs = idleTimeout * 1000;
   let sweep = sweeps.get(timeoutMs);
   if (!sweep) {
     sweep = new Sweep(timeoutMs);
     sweeps.set(timeoutMs, sweep);
   }
-  const owner = sweep;
-  owner.watched.add(liveness);
-  return () => {
-    owner.watched.delete(liveness);
-    if (owner.watched.size === 0 && sweeps.get(timeoutMs) === owner) {
-      owner.stop();
-      sweeps.delete(timeoutMs);
-    }
-  };
+  const liveness = new Liveness(transport as Transport & { ping(): void }, owner, sweep);
+  sweep.watched.add(liveness);
+  return liveness;
 }
 
 /** Lets the process exit while only this timer is left (Node, Bun; Deno's numeric ids have no unref). */

@@ -32,7 +32,7 @@ export interface Selector<T> {
  * ```
  */
 export interface Subject<T> {
-  /** Delivers `value` synchronously to every current subscriber. */
+  /** Hands `value` to every current subscriber; each connection's loop takes it in its own turn, in order. */
   send(value: T): void;
   /** The selector of the values sent: return it from `onInit` or `continueConnectionWithSelector`. */
   readonly selector: Selector<T>;
@@ -66,7 +66,8 @@ export function createSubject<T>(): Subject<T> {
   };
   return {
     send(value) {
-      for (const entry of subscribers) entry.deliver(value);
+      // A snapshot: a subscriber that subscribes again while being delivered to is not delivered to twice.
+      for (const entry of Array.from(subscribers)) entry.deliver(value);
     },
     selector,
     get subscriberCount() {
@@ -86,10 +87,31 @@ export function createSubject<T>(): Subject<T> {
 export function mergeSelectors<T>(...selectors: Selector<T>[]): Selector<T> {
   return {
     subscribe(deliver, onError) {
-      const unsubscribes = selectors.map((selector) => selector.subscribe(deliver, onError));
-      return () => {
-        for (const unsubscribe of unsubscribes) unsubscribe();
+      const unsubscribes: (() => void)[] = [];
+      const unsubscribeAll = () => {
+        // Every one is unsubscribed even when one throws; the first error is rethrown after.
+        let failure: { error: unknown } | undefined;
+        for (const unsubscribe of unsubscribes.splice(0)) {
+          try {
+            unsubscribe();
+          } catch (error) {
+            failure ??= { error };
+          }
+        }
+        if (failure) throw failure.error;
       };
+      try {
+        for (const selector of selectors) unsubscribes.push(selector.subscribe(deliver, onError));
+      } catch (error) {
+        // The ones already subscribed must not outlive a merge that never started.
+        try {
+          unsubscribeAll();
+        } catch {
+          // The subscribe error is the one to report.
+        }
+        throw error;
+      }
+      return unsubscribeAll;
     },
   };
 }

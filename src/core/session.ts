@@ -1,106 +1,130 @@
-import { ActionImpl, STOP } from "./action.ts";
+import { ActionImpl, notAnAction, STOP } from "./action.ts";
 import { LiveConnection, nextConnectionId, type Transport } from "./connection.ts";
-import { Liveness, unref, watchIdle } from "./keepalive.ts";
+import { keepAlive, type Liveness } from "./keepalive.ts";
+import { Mailbox } from "./mailbox.ts";
 import type { Message } from "./message.ts";
+import { reportError } from "./report.ts";
 import type { Selector } from "./selector.ts";
-import { textExceeds } from "./size.ts";
+import { MESSAGE_OVERHEAD, messageSize, textExceeds } from "./size.ts";
+import { Subscription } from "./subscription.ts";
+import { isThenable } from "./thenable.ts";
 import type { PendingUpgrade, UpgradeOptions } from "./upgrade.ts";
+import { Waiters } from "./waiters.ts";
 
 type AnyMessage = Message<unknown>;
-type Options = UpgradeOptions<unknown, unknown, unknown>;
+/** END is the mailbox's last mail when the loop ends without a closed notice (stopConnection, a failure). */
+const END = Object.freeze({ type: "end" as const });
+type Mail = AnyMessage | typeof END;
 
-/** Consumed queue slots kept before they are dropped in one splice. */
-const COMPACT_AFTER = 1024;
-/** How long a client that stopped reading or answering gets to finish the closing handshake. */
-const CLOSE_GRACE_MS = 2000;
+/** Where the loop is. Each transition sets it in one place; user code runs only in HANDLING and CLOSING. */
+const Phase = {
+  NEW: 0, // built, nothing has run
+  INITIALIZING: 1, // onInit is running or awaited; mail queues
+  IDLE: 2, // nothing queued, nothing running
+  SCHEDULED: 3, // mail is queued and a turn is scheduled
+  HANDLING: 4, // a turn is running onMessage
+  AWAITING: 5, // onMessage's promise is pending; mail queues
+  CLOSING: 6, // onClose is running or awaited; mail is dropped
+  FINISHED: 7,
+} as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** What a session hands out (a turn's microtask, a selector's callbacks, a promise's), made once when first needed. */
+type Callbacks = Record<"turn" | "deliver" | "fail" | "resume" | "reject", (value?: unknown) => void>;
 
 /**
- * One connection's loop: `onInit`, then `onMessage` for each message strictly one at a time and in
- * order, then `onClose` exactly once. Adapters feed it frames and the socket's close; it never
- * knows which runtime it runs on.
+ * One connection's loop, an actor with one mailbox: `onInit`, then `onMessage` for each message
+ * strictly one at a time and in order, then `onClose` exactly once. Outside events (frames, the
+ * socket's close, selector values, the limits' verdicts) only put mail in the mailbox; only the
+ * loop's own turn runs user code. Adapters feed it; it never knows which runtime it runs on.
  */
 export class Session {
   readonly connection: LiveConnection;
-
-  readonly #options: Options;
-  #state: unknown = undefined;
+  readonly #options: UpgradeOptions<unknown, unknown, unknown>;
+  readonly #onFinish: ((session: Session) => void) | undefined;
+  readonly #mailbox = new Mailbox<Mail>();
+  #phase: Phase = Phase.NEW;
+  #state: unknown;
   #hasState = false;
-  #queue: (AnyMessage | undefined)[] = [];
-  #head = 0;
-  /** Bytes of the client's text and binary messages in the queue (see maxQueuedBytes). */
-  #queuedBytes = 0;
-  /** A handler is running (sync or async): new messages wait in the queue. */
-  #busy = true;
   /** The message whose async handler is pending. */
   #current: AnyMessage | undefined;
-  /** False once the closed notice is queued or the loop was stopped: later input is dropped. */
-  #accepting = true;
-  /** `onClose` has started (or was skipped): nothing else runs. */
-  #done = false;
-  #closeSettled = false;
-  #selector: Selector<unknown> | undefined;
-  #unsubscribe: (() => void) | undefined;
-  #finished: Promise<void> | undefined;
-  #resolveFinished: (() => void) | undefined;
-  readonly #onFinish: ((session: Session) => void) | undefined;
-  #idleWaiters: (() => void)[] | undefined;
-  /** The runtime reported the socket closed. */
-  #transportClosed = false;
+  readonly #subscription = new Subscription();
   #liveness: Liveness | undefined;
-  #unwatch: (() => void) | undefined;
+  #callbacks: Callbacks | undefined;
+  #waiters: Waiters | undefined;
 
-  // Callbacks, bound once per connection when first needed: the hot path allocates no closures,
-  // and an idle connection that never needed them does not carry them.
-  #deliverFn: ((value: unknown) => void) | undefined;
-  #failFn: ((error: unknown) => void) | undefined;
-  #resumeFn: ((result: unknown) => void) | undefined;
-
-  /**
-   * `onFinish` is called once `onClose` has settled (or was skipped because `onInit` failed): a
-   * registry of open sessions drops the session there, with no promise per session.
-   */
+  /** `onFinish` is told once `onClose` settled (or was skipped because `onInit` failed). */
   constructor(pending: PendingUpgrade, transport: Transport, onFinish?: (session: Session) => void) {
-    this.#onFinish = onFinish;
     this.#options = pending.options;
+    this.#onFinish = onFinish;
     this.connection = new LiveConnection(nextConnectionId(), pending.request, pending.protocol, transport, pending.limits, this);
-    const { idleTimeout } = pending.limits;
-    if (idleTimeout > 0 && transport.ping) {
-      const liveness = new Liveness(transport as Transport & { ping(): void }, this);
-      this.#liveness = liveness;
-      this.#unwatch = watchIdle(liveness, idleTimeout);
-    }
   }
 
-  /** Runs `onInit`: called once, after the adapter has registered the session. */
+  /** Runs `onInit`. Adapters call it once, after registering the session. */
   start(): void {
-    this.#init();
+    if (this.#phase !== Phase.NEW) return;
+    this.#phase = Phase.INITIALIZING;
+    this.#liveness = keepAlive(this.connection.transport, this.connection.limits.idleTimeout, this);
+    let result: unknown;
+    try {
+      result = this.#options.onInit(this.connection, this.#options.dependencies);
+    } catch (error) {
+      this.#initFailed(error);
+      return;
+    }
+    if (isThenable(result))
+      result.then(
+        (value) => this.#initialized(value),
+        (error: unknown) => this.#initFailed(error),
+      );
+    else this.#initialized(result);
+  }
+
+  /** A text frame from the client. */
+  text(text: string): void {
+    this.#frame({ type: "text", text }, textExceeds(text, this.connection.limits.maxMessageSize));
+  }
+
+  /** A binary frame from the client. */
+  binary(data: Uint8Array): void {
+    this.#frame({ type: "binary", data }, data.byteLength > this.connection.limits.maxMessageSize);
+  }
+
+  /** A ping or pong frame from the client: it is alive. */
+  heard(): void {
+    this.#liveness?.heard();
+  }
+
+  /** A value from the active selector (or the test harness): never handled in the caller's stack. */
+  custom(value: unknown): void {
+    if (!this.#mailbox.terminal) this.#enqueue({ type: "custom", value });
+  }
+
+  /** The socket closed underneath, for any reason: the closed notice goes behind what is queued. */
+  closed(code: number, reason: string): void {
+    this.connection.closed();
+    if (!this.#mailbox.terminal) this.#seal({ type: "closed", code, reason });
+  }
+
+  /** The server closes the socket (oversize frame, a limit, shutdown): the closed notice carries `code`. */
+  closeWith(code: number, reason: string): void {
+    if (this.#mailbox.terminal) return;
+    this.#seal({ type: "closed", code, reason });
+    this.connection.close(code, reason);
   }
 
   /** Settles once `onClose` has settled (or was skipped because `onInit` failed). */
   get finished(): Promise<void> {
-    if (!this.#finished) {
-      this.#finished = this.#closeSettled
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            this.#resolveFinished = resolve;
-          });
-    }
-    return this.#finished;
+    if (this.#phase === Phase.FINISHED) return Promise.resolve();
+    this.#waiters ??= new Waiters();
+    return this.#waiters.wait(true);
   }
 
-  get #deliver(): (value: unknown) => void {
-    if (!this.#deliverFn) this.#deliverFn = (value) => this.#push({ type: "custom", value });
-    return this.#deliverFn;
-  }
-
-  get #failBound(): (error: unknown) => void {
-    if (!this.#failFn) this.#failFn = (error) => this.#fail(error);
-    return this.#failFn;
-  }
-
-  get #resume(): (result: unknown) => void {
-    if (!this.#resumeFn) this.#resumeFn = (result) => this.#afterAsync(result);
-    return this.#resumeFn;
+  /** Resolves when no handler is running and nothing is queued, or once the loop has finished. */
+  whenIdle(): Promise<void> {
+    if (this.#phase === Phase.IDLE || this.#phase === Phase.FINISHED) return Promise.resolve();
+    this.#waiters ??= new Waiters();
+    return this.#waiters.wait(false);
   }
 
   /** The last state a handler returned; undefined before `onInit` returned. */
@@ -110,261 +134,145 @@ export class Session {
 
   /** True once `onClose` has been called (it never is when `onInit` failed). */
   get closeCalled(): boolean {
-    return this.#done && this.#hasState;
+    return this.#phase >= Phase.CLOSING && this.#hasState;
   }
 
-  /** A text frame from the client. */
-  text(text: string): void {
+  #frame(message: AnyMessage, tooLarge: boolean): void {
     this.#liveness?.heard();
-    if (!this.#accepting) return;
-    if (textExceeds(text, this.connection.limits.maxMessageSize)) this.closeWith(1009, "Message Too Big");
-    else this.#push({ type: "text", text });
+    if (this.#mailbox.terminal) return;
+    if (tooLarge) this.closeWith(1009, "Message Too Big");
+    // A frame comes from the runtime's I/O callback, never from user code: with nothing queued or
+    // running, this is the loop's turn, taken at once without a trip through the mailbox.
+    else if (this.#phase === Phase.IDLE) this.#turn(message);
+    else this.#enqueue(message);
   }
 
-  /** A binary frame from the client. */
-  binary(data: Uint8Array): void {
-    this.#liveness?.heard();
-    if (!this.#accepting) return;
-    if (data.byteLength > this.connection.limits.maxMessageSize) this.closeWith(1009, "Message Too Big");
-    else this.#push({ type: "binary", data });
+  #enqueue(message: AnyMessage): void {
+    this.#mailbox.push(message, messageSize(message) + MESSAGE_OVERHEAD);
+    // Whoever fills it (a client outrunning an async handler, a topic busier than it) is stopped here.
+    if (this.#mailbox.bytes > this.connection.limits.maxQueuedBytes) this.closeWith(1008, "Too many queued messages");
+    else this.#schedule();
   }
 
-  /** A ping or pong frame from the client: it is alive. */
-  heard(): void {
-    this.#liveness?.heard();
+  /** The loop is ending: `terminal` is the last mail. What was queued before a closed notice is still handled, for closeTimeout at most. */
+  #seal(terminal: Mail): void {
+    this.connection.open = false;
+    if (terminal === END) this.#mailbox.seal(END);
+    else this.#mailbox.seal(terminal, this.connection.limits.closeTimeout * 1000);
+    this.#schedule();
   }
 
-  /** A custom value, as if from the active selector. */
-  custom(value: unknown): void {
-    this.#deliver(value);
+  #schedule(): void {
+    if (this.#phase !== Phase.IDLE) return;
+    this.#phase = Phase.SCHEDULED;
+    queueMicrotask(this.#bound.turn);
   }
 
-  /** The socket closed, for any reason: queue the closed notice behind what is already queued. */
-  closed(code: number, reason: string): void {
-    this.#transportClosed = true;
-    if (this.#accepting) this.#noticeClosed(code, reason);
+  /** Handles `first`, then the mailbox, until it is empty, a handler is pending or the loop ended. */
+  #turn(first?: Mail): void {
+    this.#phase = Phase.HANDLING;
+    for (let mail = first ?? this.#mailbox.shift(); mail !== undefined; mail = this.#mailbox.shift()) {
+      if (!this.#handle(mail)) return;
+    }
+    this.#phase = Phase.IDLE;
+    this.#waiters?.release(false);
   }
 
-  /** Closes the socket from the server side (oversize frame, shutdown) and runs the close path now. */
-  closeWith(code: number, reason: string): void {
-    if (!this.#accepting) return;
-    this.#closeTransport(code, reason);
-    this.#noticeClosed(code, reason);
-  }
-
-  /** The client stopped reading: see `slowConsumerLimit`. */
-  slowConsumer(): void {
-    this.#abort(1008, "Slow consumer");
-  }
-
-  /** The client answered no ping within `idleTimeout`. */
-  idle(): void {
-    this.#abort(1001, "Idle timeout");
-  }
-
-  /** Closes with `code`, and drops the connection if the client has not finished closing in time. */
-  #abort(code: number, reason: string): void {
-    if (!this.#accepting) return;
-    this.closeWith(code, reason);
-    const timer = setTimeout(() => {
-      if (this.#transportClosed) return;
-      try {
-        this.connection.transport.terminate();
-      } catch {
-        // Gone already.
-      }
-    }, CLOSE_GRACE_MS);
-    unref(timer);
-  }
-
-  /** Resolves when no handler is running and nothing is queued (or the loop has finished). */
-  whenIdle(): Promise<void> {
-    if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => {
-      if (!this.#idleWaiters) this.#idleWaiters = [];
-      this.#idleWaiters.push(resolve);
-    });
-  }
-
-  #init(): void {
+  /** True when the mail was handled synchronously and the loop goes on. */
+  #handle(mail: Mail): boolean {
+    if (mail.type === "end") return this.#end();
     let result: unknown;
     try {
-      result = this.#options.onInit(this.connection, this.#options.dependencies);
+      result = this.#options.onMessage(this.#state, mail, this.connection, this.#options.dependencies);
     } catch (error) {
-      this.#fail(error);
-      return;
+      return this.#failed(mail, error);
     }
-    if (isThenable(result)) result.then((value) => this.#afterInit(value), this.#failBound);
-    else this.#afterInit(result);
+    if (result instanceof ActionImpl || !isThenable(result)) return this.#apply(mail, result);
+    this.#phase = Phase.AWAITING;
+    this.#current = mail;
+    const bound = this.#bound;
+    result.then(bound.resume, bound.reject);
+    return false;
   }
 
-  #afterInit(result: unknown): void {
-    if (this.#done) return;
+  #apply(message: AnyMessage, result: unknown): boolean {
+    // Whatever answers the closed notice is ignored: the socket is gone.
+    if (message.type === "closed") return this.#end();
+    if (!(result instanceof ActionImpl)) return this.#failed(message, notAnAction(result));
+    if (result.kind === STOP) {
+      this.connection.close(result.code, result.reason);
+      return this.#end();
+    }
+    this.#state = result.state;
+    if (result.selector !== undefined && !this.#subscription.has(result.selector)) this.#select(result.selector);
+    return true;
+  }
+
+  /** A handler threw, rejected or returned no Action. The loop goes on only to take the END queued by #fail. */
+  #failed(message: AnyMessage, error: unknown): boolean {
+    if (message.type !== "closed") {
+      this.#fail(error);
+      return true;
+    }
+    // The socket is gone already: nothing to close with 1011.
+    this.#report(error);
+    return this.#end();
+  }
+
+  /** What is queued is dropped for END, and the socket closed with 1011; the loop takes END in its next turn. */
+  #fail(error: unknown): void {
+    this.#report(error);
+    if (this.#mailbox.terminal === END || this.#phase >= Phase.CLOSING) return;
+    this.#mailbox.clear();
+    this.#seal(END);
+    this.connection.close(1011, "Internal Error");
+  }
+
+  #initialized(result: unknown): void {
     if (!Array.isArray(result)) {
-      this.#fail(new TypeError("wsloop: onInit must return [state] or [state, selector]"));
+      this.#initFailed(new TypeError("wsloop: onInit must return [state] or [state, selector]"));
       return;
     }
     this.#state = result[0];
     this.#hasState = true;
-    const selector = result[1] as Selector<unknown> | undefined;
-    if (selector) this.#select(selector);
-    this.#busy = false;
-    this.#drain();
+    if (result[1]) this.#select(result[1] as Selector<unknown>);
+    this.#turn();
   }
 
-  #noticeClosed(code: number, reason: string): void {
-    this.#accepting = false;
-    this.connection.open = false;
-    this.#release();
-    this.#queue.push({ type: "closed", code, reason });
-    this.#drain();
-  }
-
-  #push(message: AnyMessage): void {
-    if (!this.#accepting) return;
-    if (this.#busy) {
-      this.#queue.push(message);
-      this.#queuedBytes += sizeOf(message);
-      // A client outrunning an async handler: stop reading it rather than queue without bound.
-      if (this.#queuedBytes > this.connection.limits.maxQueuedBytes) this.closeWith(1008, "Too many queued messages");
-      return;
-    }
-    // Not busy means nothing is queued: handle the message at once, without the queue.
-    this.#busy = true;
-    if (this.#handle(message)) this.#run();
-  }
-
-  #drain(): void {
-    if (this.#busy || this.#done) return;
-    this.#busy = true;
-    this.#run();
-  }
-
-  /** Handles what is queued, in order, until it is empty or a handler is pending. Called busy. */
-  #run(): void {
-    const queue = this.#queue;
-    while (this.#head < queue.length) {
-      const message = queue[this.#head] as AnyMessage;
-      queue[this.#head++] = undefined;
-      this.#queuedBytes -= sizeOf(message);
-      if (!this.#handle(message)) return;
-    }
-    queue.length = 0;
-    this.#head = 0;
-    this.#busy = false;
-    this.#notifyIdle();
-  }
-
-  /** Runs `onMessage` for one message: true if it finished synchronously and the loop goes on. */
-  #handle(message: AnyMessage): boolean {
-    let result: unknown;
-    try {
-      result = this.#options.onMessage(this.#state, message, this.connection, this.#options.dependencies);
-    } catch (error) {
-      this.#fail(error);
-      return false;
-    }
-    if (!(result instanceof ActionImpl) && isThenable(result)) {
-      this.#current = message;
-      const queue = this.#queue;
-      if (this.#head >= COMPACT_AFTER && this.#head * 2 >= queue.length) {
-        queue.splice(0, this.#head);
-        this.#head = 0;
-      }
-      result.then(this.#resume, this.#failBound);
-      return false;
-    }
-    this.#apply(message, result);
-    return !this.#done;
-  }
-
-  #afterAsync(result: unknown): void {
-    if (this.#done) return;
-    const message = this.#current as AnyMessage;
-    this.#current = undefined;
-    this.#apply(message, result);
-    if (this.#done) return;
-    this.#run();
-  }
-
-  #apply(message: AnyMessage, result: unknown): void {
-    // Whatever answers the closed notice is ignored: the socket is gone.
-    if (message.type === "closed") this.#finish();
-    else if (!(result instanceof ActionImpl)) this.#fail(notAnAction(result));
-    else if (result.kind === STOP) {
-      this.#closeTransport(result.code, result.reason);
-      this.#finish();
-    } else {
-      this.#state = result.state;
-      if (result.selector !== undefined && result.selector !== this.#selector) this.#select(result.selector);
-    }
+  #initFailed(error: unknown): void {
+    this.#report(error);
+    this.connection.close(1011, "Internal Error");
+    this.#end();
   }
 
   #select(selector: Selector<unknown>): void {
     this.#dropSelector();
-    if (!this.#accepting) return;
-    this.#selector = selector;
+    if (this.#mailbox.terminal) return;
     try {
-      this.#unsubscribe = selector.subscribe(this.#deliver, this.#failBound);
+      this.#subscription.subscribe(selector, this.#bound.deliver, this.#bound.fail);
     } catch (error) {
       this.#fail(error);
     }
+    // It failed while subscribing: let go of it at once.
+    if (this.#mailbox.terminal) this.#dropSelector();
   }
 
-  /** Stops everything that feeds the loop or the socket from outside: selector, idle watch, topics joined. */
-  #release(): void {
+  /** The one way out: releases everything, runs `onClose` once (if `onInit` succeeded), then settles. */
+  #end(): false {
+    this.#phase = Phase.CLOSING;
+    this.#mailbox.terminal ??= END;
+    this.connection.open = false;
+    this.#mailbox.clear();
+    const { dropped } = this.#mailbox;
+    if (dropped > 0)
+      this.#report(new Error(`wsloop: ${dropped} queued messages dropped: closeTimeout passed after the socket closed`));
     this.#dropSelector();
-    this.#unwatch?.();
-    this.#unwatch = undefined;
+    this.#liveness?.stop();
     // Leaving removes the membership from the array: walk a copy.
-    const memberships = this.connection.memberships;
-    if (memberships) for (const membership of [...memberships]) membership.leave();
-  }
-
-  #dropSelector(): void {
-    const unsubscribe = this.#unsubscribe;
-    this.#selector = undefined;
-    this.#unsubscribe = undefined;
-    if (unsubscribe) {
-      try {
-        unsubscribe();
-      } catch (error) {
-        this.#report(error);
-      }
-    }
-  }
-
-  #fail(error: unknown): void {
-    if (this.#done) return;
-    this.#report(error);
-    this.#closeTransport(1011, "Internal Error");
-    this.#finish();
-  }
-
-  #closeTransport(code: number, reason: string): void {
-    this.#accepting = false;
-    if (!this.connection.open) return;
-    this.connection.open = false;
-    try {
-      this.connection.transport.close(code, reason);
-    } catch {
-      // Already closed underneath us: the adapter reports that close on its own.
-    }
-  }
-
-  #finish(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#busy = true;
-    this.#accepting = false;
-    this.connection.open = false;
-    this.#release();
-    this.#queue = [];
-    this.#head = 0;
-    this.#queuedBytes = 0;
+    for (const membership of [...(this.connection.memberships ?? [])]) membership.leave();
     if (!this.#hasState) {
       this.#settle();
-      return;
+      return false;
     }
     let result: unknown;
     try {
@@ -372,57 +280,53 @@ export class Session {
     } catch (error) {
       this.#report(error);
     }
-    if (isThenable(result)) {
+    if (isThenable(result))
       result.then(
         () => this.#settle(),
-        (error: unknown) => {
-          this.#report(error);
-          this.#settle();
-        },
+        (error: unknown) => this.#settle(error),
       );
-    } else this.#settle();
+    else this.#settle();
+    return false;
   }
 
-  #settle(): void {
-    this.#closeSettled = true;
-    this.#resolveFinished?.();
+  #settle(error?: unknown): void {
+    if (error !== undefined) this.#report(error);
+    this.#phase = Phase.FINISHED;
     this.#onFinish?.(this);
-    this.#notifyIdle();
+    this.#waiters?.release(true);
+  }
+
+  get #bound(): Callbacks {
+    this.#callbacks ??= {
+      turn: () => {
+        if (this.#phase === Phase.SCHEDULED) this.#turn();
+      },
+      deliver: (value) => this.custom(value),
+      fail: (error) => this.#fail(error),
+      resume: (result) => {
+        if (this.#apply(this.#resumed(), result)) this.#turn();
+      },
+      reject: (error) => {
+        if (this.#failed(this.#resumed(), error)) this.#turn();
+      },
+    };
+    return this.#callbacks;
+  }
+
+  /** An async handler settled: back in the turn, with the message it handled. */
+  #resumed(): AnyMessage {
+    const message = this.#current as AnyMessage;
+    this.#current = undefined;
+    this.#phase = Phase.HANDLING;
+    return message;
+  }
+
+  #dropSelector(): void {
+    const failure = this.#subscription.drop();
+    if (failure) this.#report(failure.error);
   }
 
   #report(error: unknown): void {
-    const onError = this.#options.onError;
-    try {
-      if (onError) onError(error, this.connection);
-      else console.error(`[wsloop] connection ${this.connection.id}:`, error);
-    } catch (nested) {
-      console.error("[wsloop] onError threw:", nested);
-    }
+    reportError(this.#options.onError, this.connection, error);
   }
-
-  #isIdle(): boolean {
-    return this.#done ? this.#closeSettled : !this.#busy && this.#head >= this.#queue.length;
-  }
-
-  #notifyIdle(): void {
-    const waiters = this.#idleWaiters;
-    if (!waiters || !this.#isIdle()) return;
-    this.#idleWaiters = undefined;
-    for (const resolve of waiters) resolve();
-  }
-}
-
-/** What a queued message weighs: its text (in UTF-16 units, near enough) or bytes; others nothing. */
-function sizeOf(message: AnyMessage): number {
-  return message.type === "text" ? message.text.length : message.type === "binary" ? message.data.byteLength : 0;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
-}
-
-function notAnAction(value: unknown): TypeError {
-  return new TypeError(
-    `wsloop: onMessage must return continueConnection(...), continueConnectionWithSelector(...) or stopConnection(), got ${String(value)}`,
-  );
 }

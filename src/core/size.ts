@@ -1,3 +1,5 @@
+import type { Message } from "./message.ts";
+
 /** Bytes `text` takes as UTF-8, without allocating. */
 export function utf8Length(text: string): number {
   let bytes = text.length;
@@ -23,4 +25,21 @@ export function textExceeds(text: string, limit: number): boolean {
   if (text.length * 3 <= limit) return false;
   if (text.length > limit) return true;
   return utf8Length(text) > limit;
+}
+
+/** What a queued message weighs against maxQueuedBytes besides its payload: the objects that hold it. */
+export const MESSAGE_OVERHEAD = 256;
+
+/** Payload bytes of a message: UTF-8 for text, the bytes for binary and for selector values that are text or bytes. */
+export function messageSize(message: Message<unknown>): number {
+  const payload =
+    message.type === "text"
+      ? message.text
+      : message.type === "binary"
+        ? message.data
+        : message.type === "custom"
+          ? message.value
+          : undefined;
+  if (typeof payload === "string") return utf8Length(payload);
+  return payload instanceof Uint8Array ? payload.byteLength : 0;
 }

@@ -61,11 +61,19 @@ export interface UpgradeOptions<State, Custom, Deps> {
    */
   slowConsumerLimit?: number;
   /**
-   * Bytes of client messages allowed to wait while a handler is busy (default 32 MiB, at least
-   * maxMessageSize). A client that sends faster than an async handler keeps up gets 1008 past it,
-   * rather than growing the queue without bound.
+   * What the messages waiting for a busy handler may weigh (default 32 MiB, at least
+   * maxMessageSize): each counts its UTF-8 or binary size plus 256 bytes for the objects holding
+   * it, client messages and selector values alike. Past it the connection is closed with 1008
+   * (a client sending faster than an async handler keeps up, or a topic busier than it), rather
+   * than growing the queue without bound.
    */
   maxQueuedBytes?: number;
+  /**
+   * Seconds the loop may go on handling messages that were queued when the socket closed (default
+   * 5). What is still queued then is dropped (and reported to onError), the closed notice is
+   * delivered, and `server.close()` stops waiting for a connection whose handler is still running.
+   */
+  closeTimeout?: number;
   /**
    * Seconds without a frame from the client before the socket is closed with 1001 (default 120;
    * 0 turns it off). A ping goes out after half of it, so idle but healthy clients stay connected.
@@ -86,6 +94,7 @@ export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
 export const DEFAULT_SLOW_CONSUMER_LIMIT = 16 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT = 120;
 export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_CLOSE_TIMEOUT = 5;
 
 /** The limits of one connection, validated and with their defaults filled in. */
 export interface Limits {
@@ -95,6 +104,8 @@ export interface Limits {
   readonly maxQueuedBytes: number;
   /** Seconds; 0 means never. */
   readonly idleTimeout: number;
+  /** Seconds. */
+  readonly closeTimeout: number;
 }
 
 /** An accepted upgrade waiting for its socket: what an adapter reads off the marker Response. */
@@ -198,7 +209,7 @@ function isAllowedOrigin(origin: string, allowed: readonly string[]): boolean {
 
 type LimitOptions = Pick<
   UpgradeOptions<unknown, unknown, unknown>,
-  "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "maxQueuedBytes" | "idleTimeout"
+  "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "maxQueuedBytes" | "idleTimeout" | "closeTimeout"
 >;
 
 function limitsOf(options: LimitOptions): Limits {
@@ -222,6 +233,7 @@ function limitsOf(options: LimitOptions): Limits {
     slowConsumerLimit,
     maxQueuedBytes,
     idleTimeout,
+    closeTimeout: positive("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
   };
 }
 

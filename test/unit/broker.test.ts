@@ -208,7 +208,9 @@ describe("join / publishFrame: the broadcast fast path", () => {
           hub,
         },
       };
-      return new Session(pending, transport);
+      const session = new Session(pending, transport);
+      session.start();
+      return session;
     });
     for (const session of sessions) broker.join(session.connection, "room");
     await broker.publishFrame("room", "hi");

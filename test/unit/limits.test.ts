@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MESSAGE_OVERHEAD } from "../../src/core/size.ts";
 import {
   type Connection,
   continueConnection,
@@ -145,7 +146,8 @@ describe("maxQueuedBytes", () => {
       upgradeWebSocket(upgradeRequest(), {
         dependencies: log,
         maxMessageSize: 64,
-        maxQueuedBytes: 100,
+        // Each queued message weighs its bytes plus MESSAGE_OVERHEAD: room for exactly two of 50 bytes.
+        maxQueuedBytes: 2 * (50 + MESSAGE_OVERHEAD),
         onInit: (): [null] => [null],
         onMessage: async (s: null, m: Message<never>, _c, deps) => {
           if (m.type === "closed") deps.notices.push(m.code);

@@ -63,7 +63,7 @@ describe("sendText / sendBinary", () => {
       close() {},
       terminate() {},
       bufferedAmount: 0,
-    });
+    }).start();
     expect(sendText(connection, "x")).toEqual({ ok: false, error: { type: "closed" } });
   });
 
