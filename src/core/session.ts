@@ -132,6 +132,11 @@ export class Session {
     return this.#state;
   }
 
+  /** What the queued messages weigh (see maxQueuedBytes). */
+  get queuedBytes(): number {
+    return this.#mailbox.bytes;
+  }
+
   /** True once `onClose` has been called (it never is when `onInit` failed). */
   get closeCalled(): boolean {
     return this.#phase >= Phase.CLOSING && this.#hasState;
