@@ -115,7 +115,9 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
  *
  * Call it from a fetch-style handler and return its Response: a `wsloop/node`, `wsloop/bun` or
  * `wsloop/deno` server turns it into the runtime's real upgrade. For a request that is not a
- * WebSocket upgrade it returns a 426 response.
+ * WebSocket upgrade it returns a 426 response; for a malformed handshake (RFC 6455 §4.2.1), the same
+ * answer on every runtime: 400 for a non-GET, a missing Host or a missing or invalid
+ * Sec-WebSocket-Key, 426 with `Sec-WebSocket-Version: 13` for any version but 13.
  *
  * @example
  * ```ts
@@ -126,12 +128,8 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
  */
 export function upgradeWebSocket<State, Custom, Deps>(request: Request, options: UpgradeOptions<State, Custom, Deps>): Response {
   const limits = limitsOf(options);
-  if (!isWebSocketUpgrade(request)) {
-    return new Response("426 Upgrade Required: this endpoint only accepts WebSocket connections.\n", {
-      status: 426,
-      headers: { upgrade: "websocket", "content-type": "text/plain; charset=utf-8" },
-    });
-  }
+  const refusal = refuseHandshake(request);
+  if (refusal) return refusal;
   const origin = request.headers.get("origin");
   if (origin !== null && options.allowedOrigins && !isAllowedOrigin(origin, options.allowedOrigins)) {
     // Cross-site WebSocket hijacking: a page elsewhere opening a socket with this site's cookies.
@@ -172,7 +170,10 @@ export function takeUpgrade(request: Request, response: Response): PendingUpgrad
  * ```
  */
 export function isWebSocketUpgrade(request: Request): boolean {
-  if (request.method !== "GET") return false;
+  return request.method === "GET" && asksForWebSocket(request);
+}
+
+function asksForWebSocket(request: Request): boolean {
   const upgrade = request.headers.get("upgrade");
   return (
     upgrade
@@ -180,6 +181,43 @@ export function isWebSocketUpgrade(request: Request): boolean {
       .split(",")
       .some((token) => token.trim() === "websocket") ?? false
   );
+}
+
+// Base64 of 16 bytes (RFC 6455 §4.2.1): 22 characters and "==". The same test `ws` applies.
+const KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * Checks the opening handshake (RFC 6455 §4.2.1) here, once, rather than leaving it to each runtime:
+ * Bun and Deno throw (500) on a missing key, Deno accepts a bad key or version, Node takes version 8.
+ */
+function refuseHandshake(request: Request): Response | undefined {
+  if (!asksForWebSocket(request)) {
+    return plain(426, "this endpoint only accepts WebSocket connections.", { upgrade: "websocket" });
+  }
+  if (request.method !== "GET") return plain(400, "a WebSocket upgrade must be a GET request.");
+  if (!request.headers.get("host")) return plain(400, "missing Host header.");
+  if (!KEY.test(request.headers.get("sec-websocket-key") ?? ""))
+    return plain(400, "missing or invalid Sec-WebSocket-Key header.");
+  // RFC 6455 §4.4: an unsupported version gets 426 and the versions the server speaks.
+  if (request.headers.get("sec-websocket-version")?.trim() !== "13") {
+    return plain(426, "this server speaks WebSocket version 13.", {
+      upgrade: "websocket",
+      "sec-websocket-version": "13",
+    });
+  }
+  return undefined;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 426: "Upgrade Required" };
+
+// With its status text: crossws writes Node's status line from it.
+function plain(status: 400 | 426, why: string, headers: Record<string, string> = {}): Response {
+  const statusText = STATUS_TEXT[status] ?? "";
+  return new Response(`${status} ${statusText}: ${why}\n`, {
+    status,
+    statusText,
+    headers: { ...headers, "content-type": "text/plain; charset=utf-8" },
+  });
 }
 
 function chooseProtocol(offered: string | null, supported: readonly string[] | undefined): string {
