@@ -69,12 +69,15 @@ export interface UpgradeOptions<State, Custom, Deps> {
   /**
    * Seconds without a frame from the client before the socket is closed with 1001 (default 120;
    * 0 turns it off). A ping goes out after half of it, so idle but healthy clients stay connected.
+   * At most 2147483 (about 24.8 days, the longest timer delay); more is a RangeError.
    */
   idleTimeout?: number;
   /**
    * Origins allowed to open a socket, e.g. `["https://example.com"]` (default: any). A browser
    * upgrade from another origin gets 403 before any socket exists. Requests without an Origin
-   * header (non-browser clients) are not affected.
+   * header (non-browser clients) are not affected. Each entry is read as a URL and only its origin
+   * counts (`"https://Example.com:443/"` means `"https://example.com"`); one that has none, such
+   * as `"example.com"`, is a RangeError.
    */
   allowedOrigins?: readonly string[];
   /** Gets what a handler threw (default: console.error). The socket is closed with 1011. */
@@ -86,6 +89,11 @@ export const DEFAULT_MAX_BUFFERED_AMOUNT = 4 * 1024 * 1024;
 export const DEFAULT_SLOW_CONSUMER_LIMIT = 16 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT = 120;
 export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/**
+ * The largest idleTimeout, in seconds (about 24.8 days): 2^31 - 1 ms, the longest delay setTimeout
+ * and setInterval take. A longer one would fire after 1 ms, so any timer made from it must fit.
+ */
+export const MAX_IDLE_TIMEOUT = Math.floor((2 ** 31 - 1) / 1000);
 
 /** The limits of one connection, validated and with their defaults filled in. */
 export interface Limits {
@@ -128,10 +136,11 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
  */
 export function upgradeWebSocket<State, Custom, Deps>(request: Request, options: UpgradeOptions<State, Custom, Deps>): Response {
   const limits = limitsOf(options);
+  const allowedOrigins = originsOf(options.allowedOrigins);
   const refusal = refuseHandshake(request);
   if (refusal) return refusal;
   const origin = request.headers.get("origin");
-  if (origin !== null && options.allowedOrigins && !isAllowedOrigin(origin, options.allowedOrigins)) {
+  if (origin !== null && allowedOrigins && !isAllowedOrigin(origin, allowedOrigins)) {
     // Cross-site WebSocket hijacking: a page elsewhere opening a socket with this site's cookies.
     return new Response("403 Forbidden: this origin may not open a WebSocket here.\n", {
       status: 403,
@@ -229,9 +238,36 @@ function chooseProtocol(offered: string | null, supported: readonly string[] | u
   return "";
 }
 
-function isAllowedOrigin(origin: string, allowed: readonly string[]): boolean {
-  const wanted = origin.toLowerCase();
-  return allowed.some((entry) => entry.toLowerCase() === wanted);
+function isAllowedOrigin(origin: string, allowed: ReadonlySet<string>): boolean {
+  // The header is an origin already; parsing lower-cases it and drops a default port, like the entries.
+  const wanted = URL.canParse(origin) ? new URL(origin).origin : undefined;
+  return wanted !== undefined && wanted !== "null" && allowed.has(wanted);
+}
+
+// Per allowedOrigins array: options are often spread per request, the array itself is usually shared.
+const normalised = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/**
+ * allowedOrigins as origins (`new URL(entry).origin`): "https://Example.com:443/" allows what a
+ * browser sends, "https://example.com". An entry that is not a URL with an origin is a RangeError.
+ */
+function originsOf(allowed: readonly string[] | undefined): ReadonlySet<string> | undefined {
+  if (allowed === undefined) return undefined;
+  let origins = normalised.get(allowed);
+  if (!origins) {
+    origins = new Set(allowed.map(originOf));
+    normalised.set(allowed, origins);
+  }
+  return origins;
+}
+
+function originOf(entry: string): string {
+  const origin = URL.canParse(entry) ? new URL(entry).origin : "null";
+  if (origin === "null")
+    throw new RangeError(
+      `upgradeWebSocket: allowedOrigins entry ${JSON.stringify(entry)} is not an origin like "https://example.com"`,
+    );
+  return origin;
 }
 
 type LimitOptions = Pick<
@@ -252,8 +288,8 @@ function limitsOf(options: LimitOptions): Limits {
   const maxQueuedBytes = positive("maxQueuedBytes", options.maxQueuedBytes, Math.max(DEFAULT_MAX_QUEUED_BYTES, maxMessageSize));
   if (maxQueuedBytes < maxMessageSize) throw new RangeError("upgradeWebSocket: maxQueuedBytes must be at least maxMessageSize");
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
-  if (!(idleTimeout >= 0) || !Number.isFinite(idleTimeout))
-    throw new RangeError("upgradeWebSocket: idleTimeout must be a number of seconds, 0 or more");
+  if (!(idleTimeout >= 0 && idleTimeout <= MAX_IDLE_TIMEOUT))
+    throw new RangeError(`upgradeWebSocket: idleTimeout must be a number of seconds from 0 to ${MAX_IDLE_TIMEOUT}`);
   return {
     maxMessageSize,
     maxBufferedAmount,

@@ -150,3 +150,59 @@ describe("upgradeWebSocket", () => {
     });
   });
 });
+
+describe("allowedOrigins", () => {
+  const from = (origin: string) => upgradeRequest("http://localhost/", { headers: { origin } });
+  const status = (allowedOrigins: readonly string[], origin: string) => {
+    const request = from(origin);
+    const response = upgradeWebSocket(request, { ...handlers, allowedOrigins });
+    return takeUpgrade(request, response) ? 101 : response.status;
+  };
+
+  it("compares origins, not strings: a trailing slash, a default port or upper case still match", () => {
+    for (const entry of [
+      "https://example.com",
+      "https://example.com/",
+      "https://example.com:443",
+      "HTTPS://Example.COM/path?q",
+    ]) {
+      expect(status([entry], "https://example.com"), entry).toBe(101);
+    }
+    expect(status(["https://example.com"], "https://EXAMPLE.com")).toBe(101);
+    expect(status(["http://localhost:8080"], "http://localhost:8080")).toBe(101);
+  });
+
+  it("still refuses other origins, other ports, other schemes and the opaque origin", () => {
+    const allowed = ["https://example.com"];
+    for (const origin of ["https://evil.example", "https://example.com:8443", "http://example.com", "null", "not a url"]) {
+      expect(status(allowed, origin), origin).toBe(403);
+    }
+  });
+
+  it("rejects an entry that is not an origin with a RangeError", () => {
+    for (const entry of ["example.com", "", "*", "null", "file:///etc/passwd", "example.com:443"]) {
+      expect(() => upgradeWebSocket(from("https://example.com"), { ...handlers, allowedOrigins: [entry] }), entry).toThrow(
+        RangeError,
+      );
+    }
+  });
+});
+
+describe("idleTimeout", () => {
+  const withIdle = (idleTimeout: number) => {
+    const request = upgradeRequest();
+    return takeUpgrade(request, upgradeWebSocket(request, { ...handlers, idleTimeout }))?.limits.idleTimeout;
+  };
+
+  it("takes 0 to 2147483 s, the longest timer delay (2^31 - 1 ms)", () => {
+    expect(withIdle(0)).toBe(0);
+    expect(withIdle(2_147_483)).toBe(2_147_483);
+  });
+
+  it("rejects more with a RangeError, rather than a timer that overflows into a 1 ms interval", () => {
+    // 100 days: the keepalive's interval (a quarter of it) passed 2^31 - 1 ms and fired every 1 ms.
+    for (const idleTimeout of [2_147_484, 100 * 86_400, Number.POSITIVE_INFINITY, -1, Number.NaN]) {
+      expect(() => withIdle(idleTimeout), String(idleTimeout)).toThrow(RangeError);
+    }
+  });
+});
