@@ -26,7 +26,12 @@ export type { Broker, Payload } from "./core/broker.ts";
 export interface RedisBrokerOptions {
   /** Default `redis://127.0.0.1:6379`. */
   url?: string;
-  /** Starts every channel name (default `wsloop:`): `PREFIX` `t:` topic for publish, `f:` topic for publishFrame. */
+  /**
+   * Starts every channel name (default `wsloop:`). A topic's channels are `PREFIX t:TOPIC` for
+   * `publish` of text and `PREFIX tb:TOPIC` of bytes, `PREFIX f:TOPIC` and `PREFIX fb:TOPIC` for
+   * `publishFrame`. A message is its payload as published, so any Redis client can publish to a
+   * topic: `PUBLISH wsloop:t:room:lobby hello` reaches `broker.topic("room:lobby")` as "hello".
+   */
   prefix?: string;
   /** Connection errors; the clients reconnect and resubscribe by themselves. Default: console.error. */
   onError?: (error: unknown) => void;
@@ -47,10 +52,6 @@ export interface RedisBroker extends Broker {
   /** How many local sockets joined `topic`. */
   memberCount(topic: string): number;
 }
-
-// One byte in front of each message says how to hand it back: Redis keeps no type.
-const TEXT = 0x74;
-const BINARY = 0x62;
 
 /**
  * Connects a publisher and a subscriber client to Redis. A topic is subscribed in Redis while at
@@ -74,13 +75,18 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   subscriber.on("error", onError);
   await Promise.all([publisher.connect(), subscriber.connect()]);
 
-  const topicChannel = `${prefix}t:`;
-  const frameChannel = `${prefix}f:`;
+  // Redis keeps no type: text and bytes of one topic go on two channels, each message exactly its
+  // payload, so other publishers need no wsloop framing. One subscriber connection receives both
+  // channels in publish order, so a topic's text and bytes stay in order too.
+  const topicChannels = new Channels(`${prefix}t:`, `${prefix}tb:`);
+  const frameChannels = new Channels(`${prefix}f:`, `${prefix}fb:`);
   const onTopic = (message: Buffer, channel: Buffer): void => {
-    topics.deliver(channel.toString("utf8", topicChannel.length), decodeMessage(message));
+    const [topic, payload] = topicChannels.read(message, channel);
+    topics.deliver(topic, payload);
   };
   const onFrame = (message: Buffer, channel: Buffer): void => {
-    frames.deliver(channel.toString("utf8", frameChannel.length), decodeMessage(message));
+    const [topic, payload] = frameChannels.read(message, channel);
+    frames.deliver(topic, payload);
   };
 
   // Subscriptions on their way to Redis: a publish waits for them, so a subscription made before
@@ -95,18 +101,19 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   };
 
   const topics = new Topics({
-    first: (topic) => track(subscriber.subscribe(topicChannel + topic, onTopic, true)),
-    last: (topic) => track(subscriber.unsubscribe(topicChannel + topic, onTopic, true)),
+    first: (topic) => track(subscriber.subscribe(topicChannels.both(topic), onTopic, true)),
+    last: (topic) => track(subscriber.unsubscribe(topicChannels.both(topic), onTopic, true)),
   });
   const frames = new FrameTopics({
-    first: (topic) => track(subscriber.subscribe(frameChannel + topic, onFrame, true)),
-    last: (topic) => track(subscriber.unsubscribe(frameChannel + topic, onFrame, true)),
+    first: (topic) => track(subscriber.subscribe(frameChannels.both(topic), onFrame, true)),
+    last: (topic) => track(subscriber.unsubscribe(frameChannels.both(topic), onFrame, true)),
   });
   let closed = false;
 
-  function publish(channel: string, payload: Payload): Promise<void> {
+  function publish(channels: Channels, topic: string, payload: Payload): Promise<void> {
     if (closed) return Promise.reject(new Error("wsloop/redis: publish on a closed broker"));
-    const message = encodeMessage(payload);
+    const channel = channels.of(topic, payload);
+    const message = typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     if (subscribing.size === 0 && waiting === 0) return publisher.publish(channel, message).then(() => {});
     waiting++;
     const sent = Promise.all([tail, ...subscribing])
@@ -118,8 +125,8 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   }
 
   return {
-    publish: (topic, payload) => publish(topicChannel + topic, payload),
-    publishFrame: (topic, payload) => publish(frameChannel + topic, payload),
+    publish: (topic, payload) => publish(topicChannels, topic, payload),
+    publishFrame: (topic, payload) => publish(frameChannels, topic, payload),
     join: (connection, topic) => frames.join(connection, topic),
     leave: (connection, topic) => frames.leave(connection, topic),
     memberCount: (topic) => frames.count(topic),
@@ -133,20 +140,28 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   } as RedisBroker;
 }
 
-function encodeMessage(payload: Payload): Buffer {
-  if (typeof payload === "string") {
-    const bytes = Buffer.allocUnsafe(1 + Buffer.byteLength(payload));
-    bytes[0] = TEXT;
-    bytes.write(payload, 1, "utf8");
-    return bytes;
-  }
-  const bytes = Buffer.allocUnsafe(1 + payload.byteLength);
-  bytes[0] = BINARY;
-  bytes.set(payload, 1);
-  return bytes;
-}
+/** The text and the binary channel of each topic of one kind (publish, or publishFrame). */
+class Channels {
+  constructor(
+    readonly text: string,
+    readonly binary: string,
+  ) {}
 
-function decodeMessage(message: Buffer): Payload {
-  if (message[0] === BINARY) return new Uint8Array(message.buffer, message.byteOffset + 1, message.byteLength - 1);
-  return message.toString("utf8", 1);
+  both(topic: string): string[] {
+    return [this.text + topic, this.binary + topic];
+  }
+
+  of(topic: string, payload: Payload): string {
+    return (typeof payload === "string" ? this.text : this.binary) + topic;
+  }
+
+  /** The topic and payload of a message that arrived on one of these channels. */
+  read(message: Buffer, channel: Buffer): [string, Payload] {
+    const name = channel.toString("utf8");
+    // Neither prefix starts the other ("t:" and "tb:"), so one test tells them apart.
+    if (name.startsWith(this.binary)) {
+      return [name.slice(this.binary.length), new Uint8Array(message.buffer, message.byteOffset, message.byteLength)];
+    }
+    return [name.slice(this.text.length), message.toString("utf8")];
+  }
 }
