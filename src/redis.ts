@@ -35,6 +35,16 @@ export interface RedisBrokerOptions {
   prefix?: string;
   /** Connection errors; the clients reconnect and resubscribe by themselves. Default: console.error. */
   onError?: (error: unknown) => void;
+  /**
+   * Milliseconds `createRedisBroker` waits for both connections (default 5000): past it, it rejects
+   * with the last connection error rather than retrying forever.
+   */
+  connectTimeout?: number;
+  /**
+   * Milliseconds a publish waits for Redis to answer (default 5000) before it rejects. While a
+   * connection is down, publishes reject at once instead of waiting.
+   */
+  publishTimeout?: number;
 }
 
 /**
@@ -66,14 +76,36 @@ export interface RedisBroker extends Broker {
  */
 export async function createRedisBroker(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
   const prefix = options.prefix ?? "wsloop:";
+  const url = options.url ?? "redis://127.0.0.1:6379";
   const onError = options.onError ?? ((error: unknown) => console.error("[wsloop/redis]", error));
-  // Named, so CLIENT LIST tells wsloop's connections apart.
-  const publisher = createClient({ url: options.url ?? "redis://127.0.0.1:6379", name: "wsloop" });
-  const subscriber = publisher.duplicate();
+  const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, 5000);
+  const publishTimeout = milliseconds("publishTimeout", options.publishTimeout, 5000);
+  // Named, so CLIENT LIST tells wsloop's connections apart. No offline queue for publishes: one
+  // queued while Redis is away would wait, then go out before the subscribers are back, and be lost
+  // although it resolved. It rejects at once instead; the app can tell its user.
+  const publisher = createClient({
+    url,
+    name: "wsloop",
+    disableOfflineQueue: true,
+    socket: { connectTimeout },
+    commandOptions: { timeout: publishTimeout },
+  });
+  // The subscriber keeps its queue: a subscription made while Redis is away waits for it.
+  const subscriber = createClient({ url, name: "wsloop", socket: { connectTimeout } });
+  let lastError: unknown;
+  const reportError = (error: unknown) => {
+    lastError = error;
+    onError(error);
+  };
   // Without a listener, node-redis turns a dropped connection into an uncaught error.
-  publisher.on("error", onError);
-  subscriber.on("error", onError);
-  await Promise.all([publisher.connect(), subscriber.connect()]);
+  publisher.on("error", reportError);
+  subscriber.on("error", reportError);
+  await connectWithin([publisher, subscriber], connectTimeout, () => {
+    const cause = lastError instanceof Error ? `: ${lastError.message}` : "";
+    return new Error(`wsloop/redis: could not connect to ${redacted(url)} within ${connectTimeout} ms${cause}`, {
+      cause: lastError,
+    });
+  });
 
   // Redis keeps no type: text and bytes of one topic go on two channels, each message exactly its
   // payload, so other publishers need no wsloop framing. One subscriber connection receives both
@@ -100,25 +132,55 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
     void settled.then(() => subscribing.delete(settled));
   };
 
+  let closed = false;
+  // After close, a topic still subscribes locally (a loop may open one late) but never reaches
+  // Redis: a closed node-redis client queues the command and never settles it.
   const topics = new Topics({
-    first: (topic) => track(subscriber.subscribe(topicChannels.both(topic), onTopic, true)),
-    last: (topic) => track(subscriber.unsubscribe(topicChannels.both(topic), onTopic, true)),
+    first: (topic) => {
+      if (!closed) track(subscriber.subscribe(topicChannels.both(topic), onTopic, true));
+    },
+    last: (topic) => {
+      if (!closed) track(subscriber.unsubscribe(topicChannels.both(topic), onTopic, true));
+    },
   });
   const frames = new FrameTopics({
-    first: (topic) => track(subscriber.subscribe(frameChannels.both(topic), onFrame, true)),
-    last: (topic) => track(subscriber.unsubscribe(frameChannels.both(topic), onFrame, true)),
+    first: (topic) => {
+      if (!closed) track(subscriber.subscribe(frameChannels.both(topic), onFrame, true));
+    },
+    last: (topic) => {
+      if (!closed) track(subscriber.unsubscribe(frameChannels.both(topic), onFrame, true));
+    },
   });
-  let closed = false;
+
+  /** Why a publish cannot go out now, if it cannot. */
+  const unavailable = (): string | undefined => {
+    if (closed) return "the broker is closed";
+    // The subscriber too: a message published while it resubscribes would miss this process.
+    if (!publisher.isReady || !subscriber.isReady) return "Redis is unreachable, reconnecting";
+    return undefined;
+  };
+  const failure = (topic: string, why: string, cause?: unknown) =>
+    new Error(`wsloop/redis: could not publish to topic ${JSON.stringify(topic)}: ${why}`, { cause });
+  const send = (topic: string, channel: string, message: string | Buffer): Promise<void> => {
+    const why = unavailable();
+    if (why) return Promise.reject(failure(topic, why));
+    return publisher.publish(channel, message).then(
+      () => {},
+      (error: unknown) => {
+        // node-redis' timeout error has an empty message.
+        const detail = error instanceof Error && error.message ? error.message : `no answer within ${publishTimeout} ms`;
+        throw failure(topic, `Redis ${detail}`, error);
+      },
+    );
+  };
 
   function publish(channels: Channels, topic: string, payload: Payload): Promise<void> {
-    if (closed) return Promise.reject(new Error("wsloop/redis: publish on a closed broker"));
     const channel = channels.of(topic, payload);
     const message = typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    if (subscribing.size === 0 && waiting === 0) return publisher.publish(channel, message).then(() => {});
+    if (subscribing.size === 0 && waiting === 0) return send(topic, channel, message);
     waiting++;
     const sent = Promise.all([tail, ...subscribing])
-      .then(() => publisher.publish(channel, message))
-      .then(() => {})
+      .then(() => send(topic, channel, message))
       .finally(() => waiting--);
     tail = sent.catch(() => {});
     return sent;
@@ -138,6 +200,46 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
       await Promise.allSettled([publisher.close(), subscriber.close()]);
     },
   } as RedisBroker;
+}
+
+/** Connects `clients`, or rejects with `timeoutError()` after `ms` and closes them (no retries left behind). */
+interface Connectable {
+  connect(): Promise<unknown>;
+  destroy(): void;
+  readonly isOpen: boolean;
+}
+
+async function connectWithin(clients: Connectable[], ms: number, timeoutError: () => Error): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError()), ms);
+  });
+  try {
+    await Promise.race([Promise.all(clients.map((client) => client.connect())), timeout]);
+  } catch (error) {
+    for (const client of clients) if (client.isOpen) client.destroy();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function milliseconds(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value))
+    throw new RangeError(`createRedisBroker: ${name} must be a positive number of milliseconds`);
+  return value;
+}
+
+/** The URL without its password, for error messages. */
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.href.replace(/\/$/, "");
+  } catch {
+    return url;
+  }
 }
 
 /** The text and the binary channel of each topic of one kind (publish, or publishFrame). */

@@ -145,6 +145,6 @@ describe("createRedisBroker", () => {
     expect(await countClients()).toBe(before + 2);
     await broker.close();
     await eventually(async () => (await countClients()) === before);
-    await expect(broker.publish("any", "x")).rejects.toThrow(/closed broker/);
+    await expect(broker.publish("any", "x")).rejects.toThrow(/the broker is closed/);
   });
 });
