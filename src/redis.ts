@@ -41,8 +41,8 @@ export interface RedisBrokerOptions {
    */
   connectTimeout?: number;
   /**
-   * Milliseconds a publish waits for Redis to answer (default 5000) before it rejects. While a
-   * connection is down, publishes reject at once instead of waiting.
+   * Milliseconds a publish waits for Redis to answer (default 5000) before it rejects (the message
+   * may still arrive). While a connection is down, publishes reject at once instead of waiting.
    */
   publishTimeout?: number;
 }
@@ -88,7 +88,6 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
     name: "wsloop",
     disableOfflineQueue: true,
     socket: { connectTimeout },
-    commandOptions: { timeout: publishTimeout },
   });
   // The subscriber keeps its queue: a subscription made while Redis is away waits for it.
   const subscriber = createClient({ url, name: "wsloop", socket: { connectTimeout } });
@@ -164,14 +163,19 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   const send = (topic: string, channel: string, message: string | Buffer): Promise<void> => {
     const why = unavailable();
     if (why) return Promise.reject(failure(topic, why));
-    return publisher.publish(channel, message).then(
+    // node-redis times out only commands still waiting to be written; one that Redis (or a dead
+    // network path) never answers would wait forever without this.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(failure(topic, `Redis did not answer within ${publishTimeout} ms`)), publishTimeout);
+    });
+    const published = publisher.publish(channel, message).then(
       () => {},
       (error: unknown) => {
-        // node-redis' timeout error has an empty message.
-        const detail = error instanceof Error && error.message ? error.message : `no answer within ${publishTimeout} ms`;
-        throw failure(topic, `Redis ${detail}`, error);
+        throw failure(topic, `Redis ${error instanceof Error && error.message ? error.message : "refused it"}`, error);
       },
     );
+    return Promise.race([published, timeout]).finally(() => clearTimeout(timer));
   };
 
   function publish(channels: Channels, topic: string, payload: Payload): Promise<void> {

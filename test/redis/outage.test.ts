@@ -100,6 +100,20 @@ describe("a closed broker", () => {
     await redis?.stop();
   });
 
+  it("rejects a publish Redis does not answer after publishTimeout, with a message saying so", async () => {
+    const broker = await createRedisBroker({ url: redis.url, publishTimeout: 300, ...quiet });
+    // PUBLISH waits while clients are paused for writes: Redis is up but does not answer it.
+    await probe.sendCommand(["CLIENT", "PAUSE", "2000", "WRITE"]);
+    try {
+      const { error, ms } = await rejection(broker.publish(randomUUID(), "slow"));
+      expect(error.message).toMatch(/^wsloop\/redis: could not publish to topic ".+": Redis did not answer within 300 ms$/);
+      expect(ms).toBeLessThan(1_500);
+    } finally {
+      await probe.sendCommand(["CLIENT", "UNPAUSE"]);
+      await broker.close();
+    }
+  });
+
   it("takes a topic subscription without throwing, delivers nothing and sends nothing to Redis", async () => {
     const errors: unknown[] = [];
     const broker = await createRedisBroker({ url: redis.url, onError: (error) => errors.push(error) });
