@@ -26,10 +26,25 @@ export type { Broker, Payload } from "./core/broker.ts";
 export interface RedisBrokerOptions {
   /** Default `redis://127.0.0.1:6379`. */
   url?: string;
-  /** Starts every channel name (default `wsloop:`): `PREFIX` `t:` topic for publish, `f:` topic for publishFrame. */
+  /**
+   * Starts every channel name (default `wsloop:`). A topic's channels are `PREFIX t:TOPIC` for
+   * `publish` of text and `PREFIX tb:TOPIC` of bytes, `PREFIX f:TOPIC` and `PREFIX fb:TOPIC` for
+   * `publishFrame`. A message is its payload as published, so any Redis client can publish to a
+   * topic: `PUBLISH wsloop:t:room:lobby hello` reaches `broker.topic("room:lobby")` as "hello".
+   */
   prefix?: string;
   /** Connection errors; the clients reconnect and resubscribe by themselves. Default: console.error. */
   onError?: (error: unknown) => void;
+  /**
+   * Milliseconds `createRedisBroker` waits for both connections (default 5000): past it, it rejects
+   * with the last connection error rather than retrying forever.
+   */
+  connectTimeout?: number;
+  /**
+   * Milliseconds a publish waits for Redis to answer (default 5000) before it rejects (the message
+   * may still arrive). While a connection is down, publishes reject at once instead of waiting.
+   */
+  publishTimeout?: number;
 }
 
 /**
@@ -48,10 +63,6 @@ export interface RedisBroker extends Broker {
   memberCount(topic: string): number;
 }
 
-// One byte in front of each message says how to hand it back: Redis keeps no type.
-const TEXT = 0x74;
-const BINARY = 0x62;
-
 /**
  * Connects a publisher and a subscriber client to Redis. A topic is subscribed in Redis while at
  * least one local connection listens to it. Messages published by one process reach the
@@ -65,22 +76,48 @@ const BINARY = 0x62;
  */
 export async function createRedisBroker(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
   const prefix = options.prefix ?? "wsloop:";
+  const url = options.url ?? "redis://127.0.0.1:6379";
   const onError = options.onError ?? ((error: unknown) => console.error("[wsloop/redis]", error));
-  // Named, so CLIENT LIST tells wsloop's connections apart.
-  const publisher = createClient({ url: options.url ?? "redis://127.0.0.1:6379", name: "wsloop" });
-  const subscriber = publisher.duplicate();
+  const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, 5000);
+  const publishTimeout = milliseconds("publishTimeout", options.publishTimeout, 5000);
+  // Named, so CLIENT LIST tells wsloop's connections apart. No offline queue for publishes: one
+  // queued while Redis is away would wait, then go out before the subscribers are back, and be lost
+  // although it resolved. It rejects at once instead; the app can tell its user.
+  const publisher = createClient({
+    url,
+    name: "wsloop",
+    disableOfflineQueue: true,
+    socket: { connectTimeout },
+  });
+  // The subscriber keeps its queue: a subscription made while Redis is away waits for it.
+  const subscriber = createClient({ url, name: "wsloop", socket: { connectTimeout } });
+  let lastError: unknown;
+  const reportError = (error: unknown) => {
+    lastError = error;
+    onError(error);
+  };
   // Without a listener, node-redis turns a dropped connection into an uncaught error.
-  publisher.on("error", onError);
-  subscriber.on("error", onError);
-  await Promise.all([publisher.connect(), subscriber.connect()]);
+  publisher.on("error", reportError);
+  subscriber.on("error", reportError);
+  await connectWithin([publisher, subscriber], connectTimeout, () => {
+    const cause = lastError instanceof Error ? `: ${lastError.message}` : "";
+    return new Error(`wsloop/redis: could not connect to ${redacted(url)} within ${connectTimeout} ms${cause}`, {
+      cause: lastError,
+    });
+  });
 
-  const topicChannel = `${prefix}t:`;
-  const frameChannel = `${prefix}f:`;
+  // Redis keeps no type: text and bytes of one topic go on two channels, each message exactly its
+  // payload, so other publishers need no wsloop framing. One subscriber connection receives both
+  // channels in publish order, so a topic's text and bytes stay in order too.
+  const topicChannels = new Channels(`${prefix}t:`, `${prefix}tb:`);
+  const frameChannels = new Channels(`${prefix}f:`, `${prefix}fb:`);
   const onTopic = (message: Buffer, channel: Buffer): void => {
-    topics.deliver(channel.toString("utf8", topicChannel.length), decodeMessage(message));
+    const [topic, payload] = topicChannels.read(message, channel);
+    topics.deliver(topic, payload);
   };
   const onFrame = (message: Buffer, channel: Buffer): void => {
-    frames.deliver(channel.toString("utf8", frameChannel.length), decodeMessage(message));
+    const [topic, payload] = frameChannels.read(message, channel);
+    frames.deliver(topic, payload);
   };
 
   // Subscriptions on their way to Redis: a publish waits for them, so a subscription made before
@@ -94,32 +131,68 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
     void settled.then(() => subscribing.delete(settled));
   };
 
+  let closed = false;
+  // After close, a topic still subscribes locally (a loop may open one late) but never reaches
+  // Redis: a closed node-redis client queues the command and never settles it.
   const topics = new Topics({
-    first: (topic) => track(subscriber.subscribe(topicChannel + topic, onTopic, true)),
-    last: (topic) => track(subscriber.unsubscribe(topicChannel + topic, onTopic, true)),
+    first: (topic) => {
+      if (!closed) track(subscriber.subscribe(topicChannels.both(topic), onTopic, true));
+    },
+    last: (topic) => {
+      if (!closed) track(subscriber.unsubscribe(topicChannels.both(topic), onTopic, true));
+    },
   });
   const frames = new FrameTopics({
-    first: (topic) => track(subscriber.subscribe(frameChannel + topic, onFrame, true)),
-    last: (topic) => track(subscriber.unsubscribe(frameChannel + topic, onFrame, true)),
+    first: (topic) => {
+      if (!closed) track(subscriber.subscribe(frameChannels.both(topic), onFrame, true));
+    },
+    last: (topic) => {
+      if (!closed) track(subscriber.unsubscribe(frameChannels.both(topic), onFrame, true));
+    },
   });
-  let closed = false;
 
-  function publish(channel: string, payload: Payload): Promise<void> {
-    if (closed) return Promise.reject(new Error("wsloop/redis: publish on a closed broker"));
-    const message = encodeMessage(payload);
-    if (subscribing.size === 0 && waiting === 0) return publisher.publish(channel, message).then(() => {});
+  /** Why a publish cannot go out now, if it cannot. */
+  const unavailable = (): string | undefined => {
+    if (closed) return "the broker is closed";
+    // The subscriber too: a message published while it resubscribes would miss this process.
+    if (!publisher.isReady || !subscriber.isReady) return "Redis is unreachable, reconnecting";
+    return undefined;
+  };
+  const failure = (topic: string, why: string, cause?: unknown) =>
+    new Error(`wsloop/redis: could not publish to topic ${JSON.stringify(topic)}: ${why}`, { cause });
+  const send = (topic: string, channel: string, message: string | Buffer): Promise<void> => {
+    const why = unavailable();
+    if (why) return Promise.reject(failure(topic, why));
+    // node-redis times out only commands still waiting to be written; one that Redis (or a dead
+    // network path) never answers would wait forever without this.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(failure(topic, `Redis did not answer within ${publishTimeout} ms`)), publishTimeout);
+    });
+    const published = publisher.publish(channel, message).then(
+      () => {},
+      (error: unknown) => {
+        throw failure(topic, `Redis ${error instanceof Error && error.message ? error.message : "refused it"}`, error);
+      },
+    );
+    return Promise.race([published, timeout]).finally(() => clearTimeout(timer));
+  };
+
+  function publish(channels: Channels, topic: string, payload: Payload): Promise<void> {
+    const channel = channels.of(topic, payload);
+    const message = typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (subscribing.size === 0 && waiting === 0) return send(topic, channel, message);
     waiting++;
     const sent = Promise.all([tail, ...subscribing])
-      .then(() => publisher.publish(channel, message))
-      .then(() => {})
+      .then(() => send(topic, channel, message))
       .finally(() => waiting--);
     tail = sent.catch(() => {});
     return sent;
   }
 
   return {
-    publish: (topic, payload) => publish(topicChannel + topic, payload),
-    publishFrame: (topic, payload) => publish(frameChannel + topic, payload),
+    publish: (topic, payload) => publish(topicChannels, topic, payload),
+    publishFrame: (topic, payload) => publish(frameChannels, topic, payload),
     join: (connection, topic) => frames.join(connection, topic),
     leave: (connection, topic) => frames.leave(connection, topic),
     memberCount: (topic) => frames.count(topic),
@@ -133,20 +206,68 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   } as RedisBroker;
 }
 
-function encodeMessage(payload: Payload): Buffer {
-  if (typeof payload === "string") {
-    const bytes = Buffer.allocUnsafe(1 + Buffer.byteLength(payload));
-    bytes[0] = TEXT;
-    bytes.write(payload, 1, "utf8");
-    return bytes;
-  }
-  const bytes = Buffer.allocUnsafe(1 + payload.byteLength);
-  bytes[0] = BINARY;
-  bytes.set(payload, 1);
-  return bytes;
+/** Connects `clients`, or rejects with `timeoutError()` after `ms` and closes them (no retries left behind). */
+interface Connectable {
+  connect(): Promise<unknown>;
+  destroy(): void;
+  readonly isOpen: boolean;
 }
 
-function decodeMessage(message: Buffer): Payload {
-  if (message[0] === BINARY) return new Uint8Array(message.buffer, message.byteOffset + 1, message.byteLength - 1);
-  return message.toString("utf8", 1);
+async function connectWithin(clients: Connectable[], ms: number, timeoutError: () => Error): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError()), ms);
+  });
+  try {
+    await Promise.race([Promise.all(clients.map((client) => client.connect())), timeout]);
+  } catch (error) {
+    for (const client of clients) if (client.isOpen) client.destroy();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function milliseconds(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value))
+    throw new RangeError(`createRedisBroker: ${name} must be a positive number of milliseconds`);
+  return value;
+}
+
+/** The URL without its password, for error messages. */
+function redacted(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.href.replace(/\/$/, "");
+  } catch {
+    return url;
+  }
+}
+
+/** The text and the binary channel of each topic of one kind (publish, or publishFrame). */
+class Channels {
+  constructor(
+    readonly text: string,
+    readonly binary: string,
+  ) {}
+
+  both(topic: string): string[] {
+    return [this.text + topic, this.binary + topic];
+  }
+
+  of(topic: string, payload: Payload): string {
+    return (typeof payload === "string" ? this.text : this.binary) + topic;
+  }
+
+  /** The topic and payload of a message that arrived on one of these channels. */
+  read(message: Buffer, channel: Buffer): [string, Payload] {
+    const name = channel.toString("utf8");
+    // Neither prefix starts the other ("t:" and "tb:"), so one test tells them apart.
+    if (name.startsWith(this.binary)) {
+      return [name.slice(this.binary.length), new Uint8Array(message.buffer, message.byteOffset, message.byteLength)];
+    }
+    return [name.slice(this.text.length), message.toString("utf8")];
+  }
 }

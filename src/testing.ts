@@ -87,6 +87,7 @@ export function upgradeRequest(
   headers.set("connection", "Upgrade");
   headers.set("sec-websocket-version", "13");
   headers.set("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+  if (!headers.has("host")) headers.set("host", new URL(url).host);
   if (init.protocols?.length) headers.set("sec-websocket-protocol", init.protocols.join(", "));
   return new Request(url, { headers });
 }

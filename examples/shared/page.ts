@@ -60,6 +60,7 @@ export const page = `<!doctype html>
     current.addEventListener("message", (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "message") line(frame.user + ": " + frame.text);
+      else if (frame.type === "notice") line(frame.text, "event");
       else line(frame.user + (frame.type === "joined" ? " joined" : " left"), "event");
     });
     current.addEventListener("close", (event) => {

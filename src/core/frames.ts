@@ -1,6 +1,7 @@
 import type { Payload } from "./broker.ts";
 import type { Connection } from "./connection.ts";
 import { type LiveConnection, type Membership, type NativeTopics, send } from "./connection.ts";
+import { textExceeds } from "./size.ts";
 
 type Hub = NativeTopics["hub"];
 
@@ -10,7 +11,12 @@ interface Topic {
   /** Sockets wsloop writes to one by one. */
   readonly plain: Set<LiveConnection>;
   readonly members: Map<LiveConnection, Membership>;
+  /** The smallest maxMessageSize that ever joined (not raised on leave): below it, no member checks. */
+  smallest: number;
 }
+
+const exceeds = (payload: Payload, limit: number) =>
+  typeof payload === "string" ? textExceeds(payload, limit) : payload.byteLength > limit;
 
 let brokers = 0;
 
@@ -44,10 +50,11 @@ export class FrameTopics {
     let topic = this.#topics.get(name);
     if (topic?.members.has(live)) return;
     if (!topic) {
-      topic = { hubs: new Map(), plain: new Set(), members: new Map() };
+      topic = { hubs: new Map(), plain: new Set(), members: new Map(), smallest: live.limits.maxMessageSize };
       this.#topics.set(name, topic);
       this.hooks.first?.(name);
     }
+    topic.smallest = Math.min(topic.smallest, live.limits.maxMessageSize);
     const native = live.transport.native;
     if (native) {
       native.subscribe(this.#prefix + name);
@@ -88,9 +95,18 @@ export class FrameTopics {
   deliver(name: string, payload: Payload): void {
     const topic = this.#topics.get(name);
     if (!topic) return;
+    if (exceeds(payload, topic.smallest)) return this.#deliverChecked(topic, payload);
     for (const hub of topic.hubs.keys()) hub.publish(this.#prefix + name, payload);
     // A slow socket is refused or closed by the usual limits; the others are not held up.
     for (const live of topic.plain) send(live, payload);
+  }
+
+  /**
+   * A frame larger than some member's maxMessageSize is skipped for that member, as sendText would
+   * refuse it (too_large); the runtime's fan-out cannot skip one, so every member is written to.
+   */
+  #deliverChecked(topic: Topic, payload: Payload): void {
+    for (const live of topic.members.keys()) if (!exceeds(payload, live.limits.maxMessageSize)) send(live, payload);
   }
 
   /** How many sockets joined `name` here. */

@@ -77,12 +77,15 @@ export interface UpgradeOptions<State, Custom, Deps> {
   /**
    * Seconds without a frame from the client before the socket is closed with 1001 (default 120;
    * 0 turns it off). A ping goes out after half of it, so idle but healthy clients stay connected.
+   * At most 2147483 (about 24.8 days, the longest timer delay); more is a RangeError.
    */
   idleTimeout?: number;
   /**
    * Origins allowed to open a socket, e.g. `["https://example.com"]` (default: any). A browser
    * upgrade from another origin gets 403 before any socket exists. Requests without an Origin
-   * header (non-browser clients) are not affected.
+   * header (non-browser clients) are not affected. Each entry is read as a URL and only its origin
+   * counts (`"https://Example.com:443/"` means `"https://example.com"`); one that has none, such
+   * as `"example.com"`, is a RangeError.
    */
   allowedOrigins?: readonly string[];
   /** Gets what a handler threw (default: console.error). The socket is closed with 1011. */
@@ -95,6 +98,11 @@ export const DEFAULT_SLOW_CONSUMER_LIMIT = 16 * 1024 * 1024;
 export const DEFAULT_IDLE_TIMEOUT = 120;
 export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_CLOSE_TIMEOUT = 5;
+/**
+ * The largest idleTimeout, in seconds (about 24.8 days): 2^31 - 1 ms, the longest delay setTimeout
+ * and setInterval take. A longer one would fire after 1 ms, so any timer made from it must fit.
+ */
+export const MAX_IDLE_TIMEOUT = Math.floor((2 ** 31 - 1) / 1000);
 
 /** The limits of one connection, validated and with their defaults filled in. */
 export interface Limits {
@@ -126,7 +134,9 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
  *
  * Call it from a fetch-style handler and return its Response: a `wsloop/node`, `wsloop/bun` or
  * `wsloop/deno` server turns it into the runtime's real upgrade. For a request that is not a
- * WebSocket upgrade it returns a 426 response.
+ * WebSocket upgrade it returns a 426 response; for a malformed handshake (RFC 6455 §4.2.1), the same
+ * answer on every runtime: 400 for a non-GET, a missing Host or a missing or invalid
+ * Sec-WebSocket-Key, 426 with `Sec-WebSocket-Version: 13` for any version but 13.
  *
  * @example
  * ```ts
@@ -137,14 +147,11 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
  */
 export function upgradeWebSocket<State, Custom, Deps>(request: Request, options: UpgradeOptions<State, Custom, Deps>): Response {
   const limits = limitsOf(options);
-  if (!isWebSocketUpgrade(request)) {
-    return new Response("426 Upgrade Required: this endpoint only accepts WebSocket connections.\n", {
-      status: 426,
-      headers: { upgrade: "websocket", "content-type": "text/plain; charset=utf-8" },
-    });
-  }
+  const allowedOrigins = originsOf(options.allowedOrigins);
+  const refusal = refuseHandshake(request);
+  if (refusal) return refusal;
   const origin = request.headers.get("origin");
-  if (origin !== null && options.allowedOrigins && !isAllowedOrigin(origin, options.allowedOrigins)) {
+  if (origin !== null && allowedOrigins && !isAllowedOrigin(origin, allowedOrigins)) {
     // Cross-site WebSocket hijacking: a page elsewhere opening a socket with this site's cookies.
     return new Response("403 Forbidden: this origin may not open a WebSocket here.\n", {
       status: 403,
@@ -183,7 +190,10 @@ export function takeUpgrade(request: Request, response: Response): PendingUpgrad
  * ```
  */
 export function isWebSocketUpgrade(request: Request): boolean {
-  if (request.method !== "GET") return false;
+  return request.method === "GET" && asksForWebSocket(request);
+}
+
+function asksForWebSocket(request: Request): boolean {
   const upgrade = request.headers.get("upgrade");
   return (
     upgrade
@@ -191,6 +201,43 @@ export function isWebSocketUpgrade(request: Request): boolean {
       .split(",")
       .some((token) => token.trim() === "websocket") ?? false
   );
+}
+
+// Base64 of 16 bytes (RFC 6455 §4.2.1): 22 characters and "==". The same test `ws` applies.
+const KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * Checks the opening handshake (RFC 6455 §4.2.1) here, once, rather than leaving it to each runtime:
+ * Bun and Deno throw (500) on a missing key, Deno accepts a bad key or version, Node takes version 8.
+ */
+function refuseHandshake(request: Request): Response | undefined {
+  if (!asksForWebSocket(request)) {
+    return plain(426, "this endpoint only accepts WebSocket connections.", { upgrade: "websocket" });
+  }
+  if (request.method !== "GET") return plain(400, "a WebSocket upgrade must be a GET request.");
+  if (!request.headers.get("host")) return plain(400, "missing Host header.");
+  if (!KEY.test(request.headers.get("sec-websocket-key") ?? ""))
+    return plain(400, "missing or invalid Sec-WebSocket-Key header.");
+  // RFC 6455 §4.4: an unsupported version gets 426 and the versions the server speaks.
+  if (request.headers.get("sec-websocket-version")?.trim() !== "13") {
+    return plain(426, "this server speaks WebSocket version 13.", {
+      upgrade: "websocket",
+      "sec-websocket-version": "13",
+    });
+  }
+  return undefined;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 426: "Upgrade Required" };
+
+// With its status text: crossws writes Node's status line from it.
+function plain(status: 400 | 426, why: string, headers: Record<string, string> = {}): Response {
+  const statusText = STATUS_TEXT[status] ?? "";
+  return new Response(`${status} ${statusText}: ${why}\n`, {
+    status,
+    statusText,
+    headers: { ...headers, "content-type": "text/plain; charset=utf-8" },
+  });
 }
 
 function chooseProtocol(offered: string | null, supported: readonly string[] | undefined): string {
@@ -202,9 +249,36 @@ function chooseProtocol(offered: string | null, supported: readonly string[] | u
   return "";
 }
 
-function isAllowedOrigin(origin: string, allowed: readonly string[]): boolean {
-  const wanted = origin.toLowerCase();
-  return allowed.some((entry) => entry.toLowerCase() === wanted);
+function isAllowedOrigin(origin: string, allowed: ReadonlySet<string>): boolean {
+  // The header is an origin already; parsing lower-cases it and drops a default port, like the entries.
+  const wanted = URL.canParse(origin) ? new URL(origin).origin : undefined;
+  return wanted !== undefined && wanted !== "null" && allowed.has(wanted);
+}
+
+// Per allowedOrigins array: options are often spread per request, the array itself is usually shared.
+const normalised = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/**
+ * allowedOrigins as origins (`new URL(entry).origin`): "https://Example.com:443/" allows what a
+ * browser sends, "https://example.com". An entry that is not a URL with an origin is a RangeError.
+ */
+function originsOf(allowed: readonly string[] | undefined): ReadonlySet<string> | undefined {
+  if (allowed === undefined) return undefined;
+  let origins = normalised.get(allowed);
+  if (!origins) {
+    origins = new Set(allowed.map(originOf));
+    normalised.set(allowed, origins);
+  }
+  return origins;
+}
+
+function originOf(entry: string): string {
+  const origin = URL.canParse(entry) ? new URL(entry).origin : "null";
+  if (origin === "null")
+    throw new RangeError(
+      `upgradeWebSocket: allowedOrigins entry ${JSON.stringify(entry)} is not an origin like "https://example.com"`,
+    );
+  return origin;
 }
 
 type LimitOptions = Pick<
@@ -225,15 +299,15 @@ function limitsOf(options: LimitOptions): Limits {
   const maxQueuedBytes = positive("maxQueuedBytes", options.maxQueuedBytes, Math.max(DEFAULT_MAX_QUEUED_BYTES, maxMessageSize));
   if (maxQueuedBytes < maxMessageSize) throw new RangeError("upgradeWebSocket: maxQueuedBytes must be at least maxMessageSize");
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
-  if (!(idleTimeout >= 0) || !Number.isFinite(idleTimeout))
-    throw new RangeError("upgradeWebSocket: idleTimeout must be a number of seconds, 0 or more");
+  if (!(idleTimeout >= 0 && idleTimeout <= MAX_IDLE_TIMEOUT))
+    throw new RangeError(`upgradeWebSocket: idleTimeout must be a number of seconds from 0 to ${MAX_IDLE_TIMEOUT}`);
   return {
     maxMessageSize,
     maxBufferedAmount,
     slowConsumerLimit,
     maxQueuedBytes,
     idleTimeout,
-    closeTimeout: positive("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
+    closeTimeout: timerSeconds("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
   };
 }
 
@@ -241,4 +315,11 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   if (value === undefined) return fallback;
   if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`upgradeWebSocket: ${name} must be a positive number`);
   return value;
+}
+
+/** A positive number of seconds that fits in one timer (see MAX_IDLE_TIMEOUT). */
+function timerSeconds(name: string, value: number | undefined, fallback: number): number {
+  const seconds = positive(name, value, fallback);
+  if (seconds > MAX_IDLE_TIMEOUT) throw new RangeError(`upgradeWebSocket: ${name} must be at most ${MAX_IDLE_TIMEOUT} seconds`);
+  return seconds;
 }

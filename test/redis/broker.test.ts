@@ -37,6 +37,51 @@ describe("createRedisBroker", () => {
     await broker.close();
   });
 
+  it("hands other publishers' messages over unchanged: text on PREFIX t:TOPIC, bytes on PREFIX tb:TOPIC", async () => {
+    const broker = await createRedisBroker({ url: redis.url });
+    const topic = randomUUID();
+    const got: Payload[] = [];
+    broker.topic(topic).subscribe((p) => got.push(p));
+    await eventually(async () => (await channelSubscribers(`wsloop:tb:${topic}`)) === 1);
+    // A plain client, as a worker or redis-cli would publish: no wsloop framing.
+    const texts = ["hello", "bye", "b", "t", "tea", "", "héllo ✓"];
+    for (const text of texts) await probe.publish(`wsloop:t:${topic}`, text);
+    await probe.publish(`wsloop:tb:${topic}`, Buffer.from([0x62, 0x74, 0, 255]));
+    await eventually(async () => got.length === texts.length + 1);
+    expect(got.slice(0, texts.length)).toEqual(texts);
+    expect(got.at(-1)).toEqual(new Uint8Array([0x62, 0x74, 0, 255]));
+    await broker.close();
+  });
+
+  it("between two instances, keeps text as text and bytes as bytes, whatever their first byte, in publish order", async () => {
+    const [one, two] = await Promise.all([createRedisBroker({ url: redis.url }), createRedisBroker({ url: redis.url })]);
+    const topic = randomUUID();
+    const got: Payload[] = [];
+    two.topic(topic).subscribe((p) => got.push(p));
+    await eventually(async () => (await channelSubscribers(`wsloop:t:${topic}`)) === 1);
+    const sent: Payload[] = [
+      "b",
+      new Uint8Array([0x74, 0x65]),
+      "tb",
+      new Uint8Array([]),
+      "",
+      new Uint8Array([0xff, 0xfe]),
+      "end",
+    ];
+    for (const payload of sent) void one.publish(topic, payload);
+    await eventually(async () => got.length === sent.length);
+    expect(got).toEqual(sent);
+    // What a plain subscriber sees: the payload itself.
+    const seen: string[] = [];
+    const plain = probe.duplicate();
+    await plain.connect();
+    await plain.subscribe(`wsloop:t:${topic}`, (message) => seen.push(message));
+    await one.publish(topic, "plain");
+    await eventually(async () => seen.length === 1);
+    expect(seen).toEqual(["plain"]);
+    await Promise.all([one.close(), two.close(), plain.close()]);
+  });
+
   it("reaches the subscribers of another broker instance, and decodes for a typed topic", async () => {
     const [one, two] = await Promise.all([createRedisBroker({ url: redis.url }), createRedisBroker({ url: redis.url })]);
     const topic = randomUUID();
@@ -53,7 +98,7 @@ describe("createRedisBroker", () => {
     const [one, two] = await Promise.all([createRedisBroker({ url: redis.url }), createRedisBroker({ url: redis.url })]);
     const topic = randomUUID();
     const socket = await connect(
-      upgradeWebSocket(upgradeRequest(), {
+      upgradeWebSocket(upgradeRequest("http://localhost/", { headers: { host: "localhost" } }), {
         dependencies: two,
         onInit: (connection: Connection, broker: typeof two): [null] => {
           broker.join(connection, topic);
@@ -100,6 +145,6 @@ describe("createRedisBroker", () => {
     expect(await countClients()).toBe(before + 2);
     await broker.close();
     await eventually(async () => (await countClients()) === before);
-    await expect(broker.publish("any", "x")).rejects.toThrow(/closed broker/);
+    await expect(broker.publish("any", "x")).rejects.toThrow(/the broker is closed/);
   });
 });

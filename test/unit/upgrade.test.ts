@@ -1,7 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { takeUpgrade } from "../../src/core/upgrade.ts";
 import { type Connection, continueConnection, isWebSocketUpgrade, upgradeWebSocket } from "../../src/index.ts";
-import { connect, upgradeRequest } from "../../src/testing.ts";
+import { upgradeRequest as bareUpgradeRequest, connect } from "../../src/testing.ts";
+
+/** An upgrade request as a client sends it, Host included (upgradeWebSocket refuses one without). */
+function upgradeRequest(url = "http://localhost/", init: Parameters<typeof bareUpgradeRequest>[1] = {}): Request {
+  const headers = new Headers(init.headers);
+  if (!headers.has("host")) headers.set("host", new URL(url).host);
+  return bareUpgradeRequest(url, { ...init, headers });
+}
+
+/** An upgrade request with `changes` applied to its headers (null removes one). */
+function withHeaders(changes: Record<string, string | null>, method = "GET"): Request {
+  const headers = new Headers(upgradeRequest().headers);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === null) headers.delete(name);
+    else headers.set(name, value);
+  }
+  return new Request("http://localhost/", { method, headers });
+}
 
 const handlers = {
   dependencies: null,
@@ -74,7 +91,118 @@ describe("upgradeWebSocket", () => {
   it("lets the harness call a fetch handler and refuses one that did not upgrade", async () => {
     const fetch = (request: Request) =>
       new URL(request.url).pathname === "/ws" ? upgradeWebSocket(request, handlers) : new Response("nope", { status: 404 });
-    await expect(connect(fetch, "http://localhost/ws")).resolves.toBeDefined();
-    await expect(connect(fetch, "http://localhost/other")).rejects.toThrow(/answered 404/);
+    await expect(connect(fetch, upgradeRequest("http://localhost/ws"))).resolves.toBeDefined();
+    await expect(connect(fetch, upgradeRequest("http://localhost/other"))).rejects.toThrow(/answered 404/);
+  });
+
+  describe("checks the opening handshake itself, the same on every runtime (RFC 6455 §4.2.1)", () => {
+    const refused = (request: Request) => {
+      const response = upgradeWebSocket(request, handlers);
+      expect(takeUpgrade(request, response)).toBeUndefined();
+      return response;
+    };
+
+    it("answers 400 to a missing or invalid Sec-WebSocket-Key", async () => {
+      for (const key of [
+        null,
+        "",
+        "abc",
+        "dGhlIHNhbXBsZSBub25jZQ",
+        "dGhlIHNhbXBsZSBub25jZQ=!",
+        "dGhlIHNhbXBsZSBub25jZQ==dGhlIHNhbXBsZSBub25jZQ==",
+      ]) {
+        const response = refused(withHeaders({ "sec-websocket-key": key }));
+        expect(response.status, String(key)).toBe(400);
+        expect(await response.text()).toMatch(/Sec-WebSocket-Key/);
+      }
+      // Two keys arrive joined by a comma.
+      const twice = new Headers(upgradeRequest().headers);
+      twice.append("sec-websocket-key", "AAAAAAAAAAAAAAAAAAAAAA==");
+      expect(refused(new Request("http://localhost/", { headers: twice })).status).toBe(400);
+    });
+
+    it("answers 400 to a missing Host", () => {
+      expect(refused(withHeaders({ host: null })).status).toBe(400);
+    });
+
+    it("answers 400 to an upgrade that is not a GET, and keeps 426 for a request without Upgrade", () => {
+      expect(refused(withHeaders({}, "POST")).status).toBe(400);
+      expect(refused(withHeaders({}, "HEAD")).status).toBe(400);
+      expect(refused(withHeaders({ upgrade: null })).status).toBe(426);
+      expect(refused(withHeaders({ upgrade: "h2c" })).status).toBe(426);
+    });
+
+    it("answers 426 with Sec-WebSocket-Version: 13 to a missing or other version", () => {
+      for (const version of [null, "8", "12", "14", "13, 8", "x"]) {
+        const response = refused(withHeaders({ "sec-websocket-version": version }));
+        expect(response.status, String(version)).toBe(426);
+        expect(response.headers.get("sec-websocket-version")).toBe("13");
+      }
+    });
+
+    it("accepts a valid handshake, whatever the case of its Upgrade token", () => {
+      for (const request of [
+        upgradeRequest(),
+        withHeaders({ upgrade: "WebSocket", "sec-websocket-key": "AAAAAAAAAAAAAAAAAAAAAA==" }),
+      ]) {
+        expect(takeUpgrade(request, upgradeWebSocket(request, handlers))).toBeDefined();
+      }
+    });
+  });
+});
+
+describe("allowedOrigins", () => {
+  const from = (origin: string) => upgradeRequest("http://localhost/", { headers: { origin } });
+  const status = (allowedOrigins: readonly string[], origin: string) => {
+    const request = from(origin);
+    const response = upgradeWebSocket(request, { ...handlers, allowedOrigins });
+    return takeUpgrade(request, response) ? 101 : response.status;
+  };
+
+  it("compares origins, not strings: a trailing slash, a default port or upper case still match", () => {
+    for (const entry of [
+      "https://example.com",
+      "https://example.com/",
+      "https://example.com:443",
+      "HTTPS://Example.COM/path?q",
+    ]) {
+      expect(status([entry], "https://example.com"), entry).toBe(101);
+    }
+    expect(status(["https://example.com"], "https://EXAMPLE.com")).toBe(101);
+    expect(status(["http://localhost:8080"], "http://localhost:8080")).toBe(101);
+  });
+
+  it("still refuses other origins, other ports, other schemes and the opaque origin", () => {
+    const allowed = ["https://example.com"];
+    for (const origin of ["https://evil.example", "https://example.com:8443", "http://example.com", "null", "not a url"]) {
+      expect(status(allowed, origin), origin).toBe(403);
+    }
+  });
+
+  it("rejects an entry that is not an origin with a RangeError", () => {
+    for (const entry of ["example.com", "", "*", "null", "file:///etc/passwd", "example.com:443"]) {
+      expect(() => upgradeWebSocket(from("https://example.com"), { ...handlers, allowedOrigins: [entry] }), entry).toThrow(
+        RangeError,
+      );
+    }
+  });
+});
+
+describe("idleTimeout", () => {
+  const withIdle = (idleTimeout: number) => {
+    const request = upgradeRequest();
+    return takeUpgrade(request, upgradeWebSocket(request, { ...handlers, idleTimeout }))?.limits.idleTimeout;
+  };
+
+  it("takes 0 to 2147483 s, the longest timer delay (2^31 - 1 ms)", () => {
+    expect(withIdle(0)).toBe(0);
+    expect(withIdle(2_147_483)).toBe(2_147_483);
+  });
+
+  it("rejects more with a RangeError, rather than a timer that overflows into a 1 ms interval", () => {
+    // 100 days: the keepalive's interval (a quarter of it) passed 2^31 - 1 ms and fired every 1 ms.
+    for (const idleTimeout of [2_147_484, 100 * 86_400, Number.POSITIVE_INFINITY, -1, Number.NaN]) {
+      expect(() => withIdle(idleTimeout), String(idleTimeout)).toThrow(RangeError);
+    }
   });
 });
