@@ -1,0 +1,75 @@
+// Raw TCP helpers for the attack cases: what a hostile client puts on the wire, byte for byte.
+import { connect, type Socket } from "node:net";
+
+/** An upgrade request's head for `url` (ws://host:port/path?query), with extra header lines. */
+export function upgradeHead(url: string, options: { method?: string; headers?: string[] } = {}): string {
+  const { host, pathname, search } = new URL(url);
+  const lines = [
+    `${options.method ?? "GET"} ${pathname}${search} HTTP/1.1`,
+    `Host: ${host}`,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version: 13",
+    ...(options.headers ?? []),
+  ];
+  return `${lines.join("\r\n")}\r\n\r\n`;
+}
+
+/** A TCP connection to `url`'s host and port, once connected. Errors are swallowed: the caller looks at outcomes. */
+export function tcp(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      socket.on("error", () => {});
+      resolve(socket);
+    });
+    socket.once("error", reject);
+  });
+}
+
+/** Sends `head` and resolves with everything the server sent until it closed, or `ms` passed. */
+export async function exchange(url: string, head: string, ms = 5_000): Promise<string> {
+  const socket = await tcp(url);
+  return new Promise((resolve) => {
+    let text = "";
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(text);
+    };
+    const timer = setTimeout(done, ms);
+    socket.on("data", (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+    });
+    socket.once("close", done);
+    socket.write(head);
+  });
+}
+
+/** The status line of a response text. */
+export function statusLine(text: string): string {
+  return text.split("\r\n")[0] ?? "";
+}
+
+/** A masked client frame header plus payload, any length; `fin` false starts or continues a fragmented message. */
+export function bigFrame(opcode: number, payload: Uint8Array, fin = true): Uint8Array {
+  const length = payload.length;
+  const extended = length > 0xffff ? 8 : length > 125 ? 2 : 0;
+  const out = new Uint8Array(2 + extended + 4 + length);
+  out[0] = (fin ? 0x80 : 0) | opcode;
+  out[1] = 0x80 | (extended === 8 ? 127 : extended === 2 ? 126 : length);
+  const view = new DataView(out.buffer);
+  if (extended === 2) view.setUint16(2, length);
+  if (extended === 8) view.setBigUint64(2, BigInt(length));
+  // A zero mask: the payload goes out as it is.
+  out.set(payload, 2 + extended + 4);
+  return out;
+}
+
+/** Resolves with the server's RSS in bytes, read from the fixture's /memory route. */
+export async function rss(http: string): Promise<number> {
+  return (await (await fetch(`${http}/memory`)).json()) as number;
+}
