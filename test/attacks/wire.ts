@@ -30,7 +30,10 @@ export function tcp(url: string): Promise<Socket> {
   });
 }
 
-/** Sends `head` and resolves with everything the server sent until it closed, or `ms` passed. */
+/**
+ * Sends `head` and resolves with everything the server sent until it closed, or `ms` passed. After a
+ * 101, a server close frame is answered by closing the connection (as a client that hangs up would).
+ */
 export async function exchange(url: string, head: string, ms = 5_000): Promise<string> {
   const socket = await tcp(url);
   return new Promise((resolve) => {
@@ -43,6 +46,8 @@ export async function exchange(url: string, head: string, ms = 5_000): Promise<s
     const timer = setTimeout(done, ms);
     socket.on("data", (chunk: Buffer) => {
       text += chunk.toString("latin1");
+      const body = text.indexOf("\r\n\r\n");
+      if (text.startsWith("HTTP/1.1 101") && body >= 0 && text.indexOf("\x88", body) >= 0) socket.end();
     });
     socket.once("close", done);
     socket.write(head);
