@@ -32,7 +32,8 @@ export function tcp(url: string): Promise<Socket> {
 
 /**
  * Sends `head` and resolves with everything the server sent until it closed, or `ms` passed. After a
- * 101, a server close frame is answered by closing the connection (as a client that hangs up would).
+ * 101, a server close frame is answered by closing the connection (as a client that hangs up would);
+ * after a refusal's head, it waits 150 ms more for the body.
  */
 export async function exchange(url: string, head: string, ms = 5_000): Promise<string> {
   const socket = await tcp(url);
@@ -43,11 +44,16 @@ export async function exchange(url: string, head: string, ms = 5_000): Promise<s
       socket.destroy();
       resolve(text);
     };
-    const timer = setTimeout(done, ms);
+    let timer = setTimeout(done, ms);
     socket.on("data", (chunk: Buffer) => {
       text += chunk.toString("latin1");
       const body = text.indexOf("\r\n\r\n");
-      if (text.startsWith("HTTP/1.1 101") && body >= 0 && text.indexOf("\x88", body) >= 0) socket.end();
+      if (body < 0) return;
+      if (!/^HTTP\/1\.[01] 101/.test(text)) {
+        // A refusal: its body follows at once; the connection may be kept alive.
+        clearTimeout(timer);
+        timer = setTimeout(done, 150);
+      } else if (text.indexOf("\x88", body) >= 0) socket.end();
     });
     socket.once("close", done);
     socket.write(head);
