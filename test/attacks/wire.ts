@@ -84,3 +84,38 @@ export function bigFrame(opcode: number, payload: Uint8Array, fin = true): Uint8
 export async function rss(http: string): Promise<number> {
   return (await (await fetch(`${http}/memory`)).json()) as number;
 }
+
+/** A connection upgraded at `url` whose client then stops reading: the server's frames pile up. */
+export async function deafUpgrade(url: string): Promise<Socket> {
+  const socket = await tcp(url);
+  await new Promise<void>((resolve, reject) => {
+    let text = "";
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString("latin1");
+      if (!text.includes("\r\n\r\n")) return;
+      socket.off("data", onData);
+      socket.pause();
+      if (/^HTTP\/1\.1 101/.test(text)) resolve();
+      else reject(new Error(`no upgrade: ${text.split("\r\n")[0]}`));
+    };
+    socket.on("data", onData);
+    socket.write(upgradeHead(url));
+  });
+  return socket;
+}
+
+/** Writes `bytes` and waits until the kernel took them, the connection died, or `deadline` (ms since epoch) passed. */
+export function send(socket: Socket, bytes: Uint8Array, deadline = Number.POSITIVE_INFINITY): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed || socket.write(bytes)) return resolve();
+    const timer = setTimeout(finish, Math.max(0, Math.min(deadline - Date.now(), 60_000)));
+    function finish() {
+      clearTimeout(timer);
+      socket.off("drain", finish);
+      socket.off("close", finish);
+      resolve();
+    }
+    socket.once("drain", finish);
+    socket.once("close", finish);
+  });
+}
