@@ -119,3 +119,33 @@ export function send(socket: Socket, bytes: Uint8Array, deadline = Number.POSITI
     socket.once("close", finish);
   });
 }
+
+/** An upgraded connection that reads: `closeCode` is the code of the server's first frame if it is a close frame. */
+export async function rawSocket(url: string): Promise<{ socket: Socket; closeCode: Promise<number | null> }> {
+  const socket = await tcp(url);
+  let resolveClose!: (code: number | null) => void;
+  const closeCode = new Promise<number | null>((resolve) => (resolveClose = resolve));
+  await new Promise<void>((resolve, reject) => {
+    let data = Buffer.alloc(0);
+    let upgraded = false;
+    socket.on("data", (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      if (!upgraded) {
+        const end = data.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        if (!data.subarray(0, 12).toString().startsWith("HTTP/1.1 101")) return reject(new Error("no upgrade"));
+        upgraded = true;
+        data = data.subarray(end + 4);
+        resolve();
+      }
+      if (data.length >= 4 && data[0] === 0x88) resolveClose(data.readUInt16BE(2));
+      else if (data.length >= 2 && data[0] === 0x88) resolveClose(1005);
+    });
+    socket.once("close", () => {
+      resolveClose(null);
+      reject(new Error("closed before the upgrade"));
+    });
+    socket.write(upgradeHead(url));
+  });
+  return { socket, closeCode };
+}
