@@ -14,6 +14,15 @@ export function toUpgradeRequest(req: IncomingMessage): Request {
   return new UpgradeRequest(url, req.method ?? "GET", req.rawHeaders) as unknown as Request;
 }
 
+/** The same, or undefined when the request's target makes no URL (the client gets 400). */
+export function tryUpgradeRequest(req: IncomingMessage): Request | undefined {
+  try {
+    return toUpgradeRequest(req);
+  } catch {
+    return undefined;
+  }
+}
+
 class UpgradeRequest {
   readonly url: string;
   readonly method: string;

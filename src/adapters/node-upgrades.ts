@@ -8,7 +8,7 @@ import type { Session } from "../core/session.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
 import { createLoops, type Loops } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
-import { toUpgradeRequest } from "./node-upgrade-request.ts";
+import { tryUpgradeRequest } from "./node-upgrade-request.ts";
 import type { FetchHandler } from "./types.ts";
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;
@@ -47,25 +47,19 @@ export class NodeUpgrades {
     };
   }
 
-  get closing(): boolean {
-    return this.#loops.closing;
-  }
-
-  /** The 'upgrade' listener: never throws, never leaves the socket without an 'error' listener. */
-  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * The 'upgrade' listener: never throws, never leaves the socket without an 'error' listener.
+   * `request` is the upgrade Request if the caller built it already (undefined: built here).
+   */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer, request?: Request): void {
     // Node removed its own 'error' listener before emitting 'upgrade', and ws adds one only once it
     // takes the socket: a client resetting the connection meanwhile would crash the process.
     socket.on("error", destroyOnError);
-    void this.#handle(req, socket, head);
+    void this.#handle(req, socket, head, request ?? tryUpgradeRequest(req));
   }
 
-  async #handle(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    let request: Request;
-    try {
-      request = toUpgradeRequest(req);
-    } catch {
-      return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
-    }
+  async #handle(req: IncomingMessage, socket: Duplex, head: Buffer, request: Request | undefined): Promise<void> {
+    if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
     const outcome = await this.#loops.route(request);
     if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
     try {

@@ -14,7 +14,7 @@ import type { Duplex } from "node:stream";
 import { takeUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { asPlainRequest, isWebSocketRequest, toRequest, writeResponse } from "./node-http.ts";
-import { toUpgradeRequest } from "./node-upgrade-request.ts";
+import { tryUpgradeRequest } from "./node-upgrade-request.ts";
 import { NodeUpgrades } from "./node-upgrades.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
@@ -70,7 +70,13 @@ export function attach(server: HttpServer, fetch: FetchHandler, options: AttachO
   const upgrades = new NodeUpgrades(fetch, options.onError ?? defaultOnError);
   const { filter } = options;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (isWebSocketRequest(req) && (!filter || upgrades.closing || accepts(filter, req))) upgrades.handle(req, socket, head);
+    if (!isWebSocketRequest(req)) {
+      if (server.listenerCount("upgrade") === 1) asPlainRequest(server, req, socket, head);
+      return;
+    }
+    // undefined for a target no URL can be made of: wsloop answers it with 400.
+    const request = tryUpgradeRequest(req);
+    if (!filter || !request || accepts(filter, request)) upgrades.handle(req, socket, head, request);
     else if (server.listenerCount("upgrade") === 1) asPlainRequest(server, req, socket, head);
     // Otherwise another 'upgrade' listener takes it.
   };
@@ -81,10 +87,10 @@ export function attach(server: HttpServer, fetch: FetchHandler, options: AttachO
   };
 }
 
-/** The app's filter, on the lazy upgrade Request; a throwing filter declines. */
-function accepts(filter: (request: Request) => boolean, req: IncomingMessage): boolean {
+/** The app's filter; a throwing filter declines. */
+function accepts(filter: (request: Request) => boolean, request: Request): boolean {
   try {
-    return filter(toUpgradeRequest(req));
+    return filter(request);
   } catch {
     return false;
   }

@@ -59,13 +59,19 @@ describe("attach", () => {
       if (req.url?.startsWith("/other"))
         other.handleUpgrade(req, socket, head, (client) => other.emit("connection", client, req));
     });
-    attach(server, echo, { filter: (request) => new URL(request.url).pathname.startsWith("/ws") });
+    const attached = attach(server, echo, { filter: (request) => new URL(request.url).pathname.startsWith("/ws") });
     const mine = await open(`${ws}/ws`);
     const theirs = await open(`${ws}/other`);
     expect(await mine.ask("a")).toBe("wsloop:a");
     expect(await theirs.ask("b")).toBe("other:b");
     mine.socket.close();
     theirs.socket.close();
+    // Once wsloop closed, its own paths get 503 and the other handler's still work.
+    await attached.close();
+    expect(statusLine(await exchange(`${ws}/ws`, upgradeHead(`${ws}/ws`), 3_000))).toBe("HTTP/1.1 503 Service Unavailable");
+    const later = await open(`${ws}/other`);
+    expect(await later.ask("c")).toBe("other:c");
+    later.socket.close();
     other.close();
   });
 
