@@ -8,6 +8,7 @@ export default defineConfig({
       "test/unit/**/*.test.ts",
       "test/matrix/**/*.test.ts",
       "test/attacks/**/*.test.ts",
+      "test/node/**/*.test.ts",
       "test/examples/**/*.test.ts",
       "test/recipes/**/*.test.ts",
     ],

@@ -19,3 +19,11 @@ export function serverUrl(hostname: string | undefined, port: number): URL {
   const host = !hostname || hostname === "0.0.0.0" || hostname === "::" ? "localhost" : hostname;
   return new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}/`);
 }
+
+/** What a client gets for an upgrade that cannot happen on this request (the marker never reaches it). */
+export function notUpgraded(): Response {
+  return new Response("426 Upgrade Required: this request cannot be upgraded to a WebSocket.\n", {
+    status: 426,
+    headers: { upgrade: "websocket", connection: "upgrade", "content-type": "text/plain; charset=utf-8" },
+  });
+}

@@ -17,7 +17,18 @@ export interface Loops {
    * (which the upgrade hook then takes without running the app again).
    */
   route(request: Request): Promise<Response | PendingUpgrade>;
-  /** Refuses new upgrades, closes every socket with 1001 and resolves once each `onClose` settled. */
+  /**
+   * For adapters that know when a handoff ended (Node opens the socket synchronously): an upgrade
+   * `route` accepted will not open a socket after all, and shutdown need not wait for it.
+   */
+  release(pending: PendingUpgrade): void;
+  /** True once closeAll was called: new upgrades get 503. */
+  readonly closing: boolean;
+  /**
+   * Refuses new upgrades (503), closes every socket with 1001, waits for upgrades whose fetch is
+   * still running (they get 503) or whose socket is about to open (it gets 1001 at once), and
+   * resolves once each `onClose` settled.
+   */
   closeAll(): Promise<void>;
 }
 
@@ -44,6 +55,9 @@ export interface LoopsOptions {
 /** What running a session on a crossws peer depends on: the runtime's abilities. */
 export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol">;
 
+/** How long shutdown waits for an accepted upgrade to open its socket (Bun and Deno open it later). */
+const HANDOFF_WAIT_MS = 2_000;
+
 /** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
 export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const sessions = new Set<Session>();
@@ -51,11 +65,21 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const { onError, omitProtocol } = options;
 
   const routed = new WeakMap<Request, PendingUpgrade>();
+  // Upgrades whose fetch is still running, and accepted ones whose socket has not opened yet:
+  // shutdown waits for both, so a socket cannot open unnoticed after closeAll resolved.
+  const running = new Set<Promise<unknown>>();
+  const handedOff = new Set<PendingUpgrade>();
 
   async function route(request: Request): Promise<Response | PendingUpgrade> {
-    if (closing) return new Response("Server shutting down", { status: 503 });
-    const response = await runFetch(fetch, request, onError);
-    return takeUpgrade(request, response) ?? response;
+    if (closing) return shuttingDown();
+    const outcome = runFetch(fetch, request, onError);
+    running.add(outcome);
+    const response = await outcome.finally(() => running.delete(outcome));
+    const pending = takeUpgrade(request, response);
+    if (!pending) return response;
+    if (closing) return shuttingDown();
+    handedOff.add(pending);
+    return pending;
   }
 
   const hooks: Partial<Hooks> = {
@@ -69,7 +93,13 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       }
       return upgradeOutcome(pending, omitProtocol);
     },
-    ...sessionHooks(options, sessions),
+    ...sessionHooks(options, sessions, {
+      opened(pending, session) {
+        handedOff.delete(pending);
+        // Its upgrade was accepted before shutdown began: it is counted, and closed at once.
+        if (closing) session.closeWith(1001, "Server shutting down");
+      },
+    }),
   };
 
   return {
@@ -79,13 +109,25 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       if (!(outcome instanceof Response)) routed.set(request, outcome);
       return outcome;
     },
+    release(pending) {
+      handedOff.delete(pending);
+    },
+    get closing() {
+      return closing;
+    },
     async closeAll() {
       closing = true;
-      const open = [...sessions];
-      for (const session of open) session.closeWith(1001, "Server shutting down");
-      await Promise.all(open.map((session) => session.finished));
+      for (const session of sessions) session.closeWith(1001, "Server shutting down");
+      await Promise.all(running);
+      const deadline = Date.now() + HANDOFF_WAIT_MS;
+      while (handedOff.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (sessions.size > 0) await Promise.all([...sessions].map((session) => session.finished));
     },
   };
+}
+
+function shuttingDown(): Response {
+  return new Response("Server shutting down", { status: 503, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
 /**
@@ -105,7 +147,11 @@ export function upgradeOutcome(
 }
 
 /** The hooks that run a Session for each peer, from open to close. `sessions` tracks the open ones. */
-export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Partial<Hooks> {
+export function sessionHooks(
+  options: PeerOptions,
+  sessions?: Set<Session>,
+  registry?: { opened(pending: PendingUpgrade, session: Session): void },
+): Partial<Hooks> {
   const { watchClose } = options;
   const forget = sessions ? (session: Session) => void sessions.delete(session) : undefined;
   return {
@@ -118,6 +164,7 @@ export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Par
       watchClose?.(peer, session);
       // Registered first: a loop that ends inside onInit then leaves the registry as well.
       session.start();
+      registry?.opened(pending, session);
     },
     message(peer, message) {
       const session = peer.context[KEY] as Session;

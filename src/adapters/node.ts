@@ -11,10 +11,11 @@
 import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import nodeAdapter from "crossws/adapters/node";
-import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
-import { createLoops } from "./loops.ts";
-import { toRequest, writeResponse } from "./node-http.ts";
+import { takeUpgrade } from "../core/upgrade.ts";
+import { defaultOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
+import { asPlainRequest, isWebSocketRequest, toRequest, writeResponse } from "./node-http.ts";
+import { tryUpgradeRequest } from "./node-upgrade-request.ts";
+import { NodeUpgrades } from "./node-upgrades.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
@@ -34,8 +35,29 @@ export interface Attached {
 }
 
 /**
+ * What `attach` takes besides the app.
+ *
+ * @example
+ * ```ts
+ * attach(server, app, { filter: (request) => new URL(request.url).pathname.startsWith("/ws/") });
+ * ```
+ */
+export interface AttachOptions {
+  /** Gets errors thrown by `fetch` (answered with 500). Default: console.error. */
+  onError?: (error: unknown) => void;
+  /**
+   * Which WebSocket upgrade requests are wsloop's (default: all). A request it declines is left to
+   * the server's other 'upgrade' listeners (socket.io, Vite HMR), or, if there are none, answered
+   * by the server's request handler as a plain request. It runs synchronously on the request's
+   * method, URL and headers, before any other listener acts.
+   */
+  filter?: (request: Request) => boolean;
+}
+
+/**
  * Adds WebSocket upgrades to an existing Node HTTP server (an Express or Fastify app's server),
- * leaving its ordinary requests alone. Every upgrade request goes through `fetch`.
+ * leaving its ordinary requests alone. Every `Upgrade: websocket` request (that `filter` accepts)
+ * goes through `fetch`; other upgrades (h2c) reach the server as if wsloop were not there.
  *
  * @example
  * ```ts
@@ -44,21 +66,34 @@ export interface Attached {
  * server.listen(3000);
  * ```
  */
-export function attach(server: HttpServer, fetch: FetchHandler, options: { onError?: (error: unknown) => void } = {}): Attached {
-  const loops = createLoops(fetch, { onError: options.onError ?? defaultOnError, canPing: true });
-  // wsloop keeps each socket alive with its own idleTimeout; crossws' server-wide sweep is turned off.
-  const ws = nodeAdapter({ hooks: loops.hooks, idleTimeout: 0 });
-  // crossws hands the app its lazy Request for the upgrade (a GET without body, its headers parsed
-  // on first use), which it keeps for the socket's lifetime: a full Request would cost ~2 KB each.
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => void ws.handleUpgrade(req, socket, head);
+export function attach(server: HttpServer, fetch: FetchHandler, options: AttachOptions = {}): Attached {
+  const upgrades = new NodeUpgrades(fetch, options.onError ?? defaultOnError);
+  const { filter } = options;
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (!isWebSocketRequest(req)) {
+      if (server.listenerCount("upgrade") === 1) asPlainRequest(server, req, socket, head);
+      return;
+    }
+    // undefined for a target no URL can be made of: wsloop answers it with 400.
+    const request = tryUpgradeRequest(req);
+    if (!filter || !request || accepts(filter, request)) upgrades.handle(req, socket, head, request);
+    else if (server.listenerCount("upgrade") === 1) asPlainRequest(server, req, socket, head);
+    // Otherwise another 'upgrade' listener takes it.
+  };
   server.on("upgrade", onUpgrade);
   return {
-    async close() {
-      server.off("upgrade", onUpgrade);
-      await loops.closeAll();
-      await ws.close();
-    },
+    // The listener stays: upgrades arriving after close get 503, not the app's marker response.
+    close: () => upgrades.close(),
   };
+}
+
+/** The app's filter; a throwing filter declines. */
+function accepts(filter: (request: Request) => boolean, request: Request): boolean {
+  try {
+    return filter(request);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -84,7 +119,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
       return;
     }
     runFetch(options.fetch, request, onError)
-      .then((response) => writeResponse(res, response))
+      // An upgrade the app accepted on a request Node did not treat as one (no `Connection: upgrade`):
+      // the client gets a plain 426, never the marker response meant for wsloop's adapters.
+      .then((response) => writeResponse(res, takeUpgrade(request, response) ? notUpgraded() : response))
       .catch((error: unknown) => {
         // The body stream failed midway or the client went away: nothing sensible is left to send.
         if (!controller.signal.aborted) onError(error);

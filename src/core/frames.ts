@@ -95,7 +95,10 @@ export class FrameTopics {
   deliver(name: string, payload: Payload): void {
     const topic = this.#topics.get(name);
     if (!topic) return;
-    if (exceeds(payload, topic.smallest)) return this.#deliverChecked(topic, payload);
+    if (exceeds(payload, topic.smallest)) {
+      this.#deliverChecked(topic, payload);
+      return;
+    }
     for (const hub of topic.hubs.keys()) hub.publish(this.#prefix + name, payload);
     // A slow socket is refused or closed by the usual limits; the others are not held up.
     for (const live of topic.plain) send(live, payload);

@@ -29,7 +29,7 @@ type Behaviour =
   | { kind: "swap" }
   | { kind: "stop" }
   | { kind: "throw" }
-  | { kind: "async"; ms: number; then: "continue" | "swap" | "stop" | "reject" | "echo" };
+  | { kind: "async"; ms: number; outcome: "continue" | "swap" | "stop" | "reject" | "echo" };
 
 type Command =
   | { kind: "text"; behaviour: Behaviour; size: number }
@@ -48,7 +48,7 @@ const behaviour: fc.Arbitrary<Behaviour> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("async" as const),
       ms: fc.integer({ min: 0, max: 30 }),
-      then: fc.constantFrom("continue", "continue", "continue", "swap", "stop", "reject", "echo"),
+      outcome: fc.constantFrom("continue", "continue", "continue", "swap", "stop", "reject", "echo"),
     }),
   },
 );
@@ -130,7 +130,7 @@ async function run(initKind: string, commands: Command[]): Promise<void> {
         ? continueConnectionWithSelector(state + 1, state % 2 === 0 ? selectB : selectA)
         : continueConnection(state + 1);
 
-  const onMessage = (state: number, message: Message<string>, connection: { id: string }) => {
+  const onMessage = (state: number, message: Message<string>) => {
     enter();
     let key = "";
     if (message.type === "closed") {
@@ -159,15 +159,14 @@ async function run(initKind: string, commands: Command[]): Promise<void> {
     return new Promise<Action<number, string>>((resolve, reject) => {
       setTimeout(() => {
         seen.running--;
-        if (todo.then === "reject") reject(new Error("handler rejects"));
-        else if (todo.then === "echo") {
+        if (todo.outcome === "reject") reject(new Error("handler rejects"));
+        else if (todo.outcome === "echo") {
           // A handler that feeds its own selector while it runs: the value waits for the next turn.
           a.send(`a:${nextA++}`);
           resolve(continueConnection(state + 1));
-        } else resolve(act(todo.then, state));
+        } else resolve(act(todo.outcome, state));
       }, todo.ms);
     });
-    void connection;
   };
 
   let nextA = 1_000_000;
@@ -248,7 +247,7 @@ async function run(initKind: string, commands: Command[]): Promise<void> {
         break;
       case "burst":
         for (let i = 0; i < step.count; i++) {
-          behaviours.set(`t${text}`, { kind: "async", ms: 1, then: "continue" });
+          behaviours.set(`t${text}`, { kind: "async", ms: 1, outcome: "continue" });
           session.text(`${text++}:${"y".repeat(step.size)}`);
         }
         break;

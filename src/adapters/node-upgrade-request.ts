@@ -1,0 +1,111 @@
+import type { IncomingMessage } from "node:http";
+import type { TLSSocket } from "node:tls";
+
+/**
+ * The Request an app sees for a Node upgrade: what Bun and Deno would hand it (the method as sent,
+ * the scheme of the connection itself, never a client's X-Forwarded-Proto), built lazily: it lives
+ * as long as the socket, and a full Request would cost ~2 KB per connection. Upgrade requests
+ * have no body here: Node hands the rest of the stream to the WebSocket.
+ */
+export function toUpgradeRequest(req: IncomingMessage): Request {
+  const scheme = (req.socket as TLSSocket).encrypted ? "https" : "http";
+  // Throws (400) for a target a URL cannot be made of, as Bun and Deno refuse it.
+  const url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "localhost"}`).href;
+  return new UpgradeRequest(url, req.method ?? "GET", req.rawHeaders) as unknown as Request;
+}
+
+/** The same, or undefined when the request's target makes no URL (the client gets 400). */
+export function tryUpgradeRequest(req: IncomingMessage): Request | undefined {
+  try {
+    return toUpgradeRequest(req);
+  } catch {
+    return undefined;
+  }
+}
+
+class UpgradeRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly #raw: string[];
+  #headers: Headers | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(url: string, method: string, raw: string[]) {
+    this.url = url;
+    this.method = method;
+    this.#raw = raw;
+  }
+
+  get headers(): Headers {
+    if (!this.#headers) {
+      const headers = new Headers();
+      const raw = this.#raw;
+      for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+      this.#headers = headers;
+    }
+    return this.#headers;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#signal) this.#signal = new AbortController().signal;
+    return this.#signal;
+  }
+
+  get body(): null {
+    return null;
+  }
+  get bodyUsed(): boolean {
+    return false;
+  }
+  get cache(): RequestCache {
+    return "default";
+  }
+  get credentials(): RequestCredentials {
+    return "same-origin";
+  }
+  get destination(): RequestDestination {
+    return "";
+  }
+  get integrity(): string {
+    return "";
+  }
+  get keepalive(): boolean {
+    return false;
+  }
+  get mode(): RequestMode {
+    return "cors";
+  }
+  get redirect(): RequestRedirect {
+    return "follow";
+  }
+  get referrer(): string {
+    return "about:client";
+  }
+  get referrerPolicy(): ReferrerPolicy {
+    return "";
+  }
+  clone(): Request {
+    return new UpgradeRequest(this.url, this.method, this.#raw) as unknown as Request;
+  }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return Promise.resolve(new ArrayBuffer(0));
+  }
+  blob(): Promise<Blob> {
+    return Promise.resolve(new Blob());
+  }
+  bytes(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array());
+  }
+  formData(): Promise<FormData> {
+    return Promise.resolve(new FormData());
+  }
+  json(): Promise<unknown> {
+    return Promise.reject(new SyntaxError("Unexpected end of JSON input"));
+  }
+  text(): Promise<string> {
+    return Promise.resolve("");
+  }
+}
+
+// `request instanceof Request` holds, as for crossws' own lazy request.
+Object.setPrototypeOf(UpgradeRequest.prototype, Request.prototype);

@@ -1,0 +1,147 @@
+// How wsloop takes WebSocket upgrades on Node: the app decides first (on a Request like Bun's and
+// Deno's), then crossws and its bundled `ws` perform the handshake with the endpoint's limits.
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Hooks, Peer } from "crossws";
+import nodeAdapter from "crossws/adapters/node";
+import type { Session } from "../core/session.ts";
+import type { PendingUpgrade } from "../core/upgrade.ts";
+import { createLoops, type Loops } from "./loops.ts";
+import { refuseUpgrade } from "./node-http.ts";
+import { tryUpgradeRequest } from "./node-upgrade-request.ts";
+import type { FetchHandler } from "./types.ts";
+
+type NodeAdapter = ReturnType<typeof nodeAdapter>;
+
+/** The part of crossws' bundled `ws` WebSocket this file uses (public `ws` API). */
+interface NodeWebSocket {
+  readonly readyState: number;
+  pong(data: Uint8Array, mask: boolean, cb: (error?: Error) => void): void;
+  on(event: "error", listener: (error: Error) => void): void;
+  once(event: "close", listener: (code: number, reason: Buffer) => void): void;
+}
+
+const OPEN = 1;
+// ws' default fragment cap (16384) closed Autobahn's 4 MiB messages in 64-byte fragments with
+// 1008; the cap is kept for memory (each fragment is a Buffer), but scales with the size limit.
+const MIN_FRAGMENT_BYTES = 64;
+const WS_DEFAULT_MAX_FRAGMENTS = 16 * 1024;
+
+/** Upgrades for one Node server: `handle` is its 'upgrade' listener. */
+export class NodeUpgrades {
+  readonly #loops: Loops;
+  // ws' maxPayload is per WebSocketServer: one crossws adapter per message size limit in use,
+  // so `ws` stops reading a message at the endpoint's maxMessageSize (1009), not at 100 MiB.
+  readonly #adapters = new Map<number, NodeAdapter>();
+  readonly #hooks: Partial<Hooks>;
+
+  constructor(fetch: FetchHandler, onError: (error: unknown) => void) {
+    this.#loops = createLoops(fetch, { onError, canPing: true, watchClose: closeFromWs });
+    const { ping } = this.#loops.hooks;
+    this.#hooks = {
+      ...this.#loops.hooks,
+      ping(peer, data) {
+        void ping?.(peer, data);
+        answerPing(peer.websocket as unknown as NodeWebSocket, data);
+      },
+    };
+  }
+
+  /**
+   * The 'upgrade' listener: never throws, never leaves the socket without an 'error' listener.
+   * `request` is the upgrade Request if the caller built it already (undefined: built here).
+   */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer, request?: Request): void {
+    // Node removed its own 'error' listener before emitting 'upgrade', and ws adds one only once it
+    // takes the socket: a client resetting the connection meanwhile would crash the process.
+    socket.on("error", destroyOnError);
+    void this.#handle(req, socket, head, request ?? tryUpgradeRequest(req));
+  }
+
+  async #handle(req: IncomingMessage, socket: Duplex, head: Buffer, request: Request | undefined): Promise<void> {
+    if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
+    const outcome = await this.#loops.route(request);
+    if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
+    try {
+      if (socket.destroyed) return;
+      // crossws runs the upgrade hook (which takes the routed upgrade) and ws opens the socket
+      // synchronously at its end: once this resolves, the upgrade has opened or never will.
+      await this.#adapterFor(outcome).handleUpgrade(req, socket, head, request);
+    } finally {
+      this.#loops.release(outcome);
+    }
+  }
+
+  #adapterFor(pending: PendingUpgrade): NodeAdapter {
+    const size = pending.limits.maxMessageSize;
+    let adapter = this.#adapters.get(size);
+    if (!adapter) {
+      const maxPayload = Math.min(Math.ceil(size), 2 ** 31 - 1);
+      const serverOptions = {
+        maxPayload,
+        maxFragments: Math.max(WS_DEFAULT_MAX_FRAGMENTS, Math.ceil(maxPayload / MIN_FRAGMENT_BYTES)),
+        // Pings are answered by answerPing, which never queues more than one pong.
+        autoPong: false,
+      };
+      // wsloop keeps each socket alive with its own idleTimeout; crossws' sweep is turned off.
+      adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions });
+      this.#adapters.set(size, adapter);
+    }
+    return adapter;
+  }
+
+  /** Refuses new upgrades (503), closes every socket with 1001, resolves once each `onClose` ran. */
+  async close(): Promise<void> {
+    await this.#loops.closeAll();
+    await Promise.all([...this.#adapters.values()].map((adapter) => adapter.close()));
+  }
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+// A ping is answered with one pong at a time: while a pong waits to be written (the client is not
+// reading), later pings only replace the payload to answer (RFC 6455 §5.5.3 allows answering the
+// latest ping only). ws' own auto-pong queued one per ping: a ping flood grew memory without bound.
+const pongs = new WeakMap<NodeWebSocket, { next: Uint8Array | undefined }>();
+
+function answerPing(ws: NodeWebSocket, data: Uint8Array): void {
+  const waiting = pongs.get(ws);
+  if (waiting) {
+    waiting.next = data;
+    return;
+  }
+  const entry: { next: Uint8Array | undefined } = { next: undefined };
+  pongs.set(ws, entry);
+  const written = (error?: Error): void => {
+    const next = entry.next;
+    entry.next = undefined;
+    if (!error && next && ws.readyState === OPEN) ws.pong(next, false, written);
+    else pongs.delete(ws);
+  };
+  if (ws.readyState === OPEN) ws.pong(data, false, written);
+  else pongs.delete(ws);
+}
+
+/**
+ * ws reports a protocol error (invalid UTF-8, a reserved opcode, an oversize message) with the close
+ * code it sends, then 'close' with 1006 because the client sent no close frame: the session hears
+ * the code that actually closed the socket.
+ */
+function closeFromWs(peer: Peer, session: Session): void {
+  const ws = peer.websocket as unknown as NodeWebSocket;
+  let sent: { code: number; reason: string } | undefined;
+  ws.on("error", (error) => {
+    const code = statusCodeOf(error);
+    if (code !== undefined) sent ??= { code, reason: error.message };
+  });
+  ws.once("close", (code, reason) => session.closed(sent?.code ?? code ?? 1005, sent?.reason ?? reason.toString()));
+}
+
+/** ws keeps the close code of a protocol error under a private `Symbol("status-code")`. */
+function statusCodeOf(error: Error): number | undefined {
+  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === "status-code");
+  const code = key ? (error as unknown as Record<symbol, unknown>)[key] : undefined;
+  return typeof code === "number" ? code : undefined;
+}

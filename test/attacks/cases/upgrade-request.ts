@@ -1,0 +1,30 @@
+// The upgrade Request the app sees is the same on every runtime: the method as sent, and the scheme
+// of the connection itself (a client's X-Forwarded-Proto must not turn http:// into https://).
+// Node used to hand the app a GET for any method, and took the scheme from X-Forwarded-Proto.
+import { expect, it } from "vitest";
+import { open } from "../../matrix/client.ts";
+import type { FixtureServer, Runtime } from "../../matrix/server.ts";
+import { exchange, statusLine, upgradeHead } from "../wire.ts";
+
+export function defineAttacks(runtime: Runtime, server: () => FixtureServer): void {
+  it("refuses a POST upgrade as the others do, having shown the app a POST", async () => {
+    const echo = `${server().ws}/ws/echo`;
+    const refused = await exchange(echo, upgradeHead(echo, { method: "POST", headers: ["Content-Length: 0"] }), 3_000);
+    // upgradeWebSocket answers 426 for a request that is not a GET; Deno's server refuses with 400 itself.
+    expect(statusLine(refused)).toMatch(runtime === "deno" ? /^HTTP\/1\.1 (426|400) / : /^HTTP\/1\.1 426 /);
+    if (runtime !== "deno") {
+      const seen = `${server().ws}/ws/seen`;
+      const text = await exchange(seen, upgradeHead(seen, { method: "POST", headers: ["Content-Length: 0"] }), 3_000);
+      expect(text).toContain(`seen:POST http://${new URL(seen).host}/ws/seen`);
+    }
+  });
+
+  it("keeps the request's scheme when the client sends X-Forwarded-Proto: https", async () => {
+    const client = await open(`${server().ws}/ws/echo?tag=proto`, undefined, { headers: { "X-Forwarded-Proto": "https" } });
+    expect(await client.ask("url")).toBe(`url:GET ${server().http}/ws/echo?tag=proto`);
+    client.socket.close();
+    const seen = `${server().ws}/ws/seen`;
+    const text = await exchange(seen, upgradeHead(seen, { headers: ["X-Forwarded-Proto: https"] }), 3_000);
+    expect(text).toContain(`seen:GET ${server().http}/ws/seen`);
+  });
+}
