@@ -13,15 +13,15 @@
  */
 import type { Hooks } from "crossws";
 import { takeUpgrade } from "../core/upgrade.ts";
-import { closeFromSocket, type PeerOptions, sessionHooks, upgradeOutcome } from "./loops.ts";
+import { closeFromSocket, type PeerOptions, sessionHooks, terminateDenoSocket, upgradeOutcome } from "./loops.ts";
 
 // The key h3 and crossws' resolvers read the hooks of a request from.
 const kCrosswsHooks = Symbol.for("crossws.hooks");
 
 const runtime: PeerOptions =
   "Deno" in globalThis
-    ? { canPing: false, watchClose: closeFromSocket }
-    : { canPing: true, zeroMeansDropped: "Bun" in globalThis };
+    ? { canPing: false, watchClose: closeFromSocket, terminate: terminateDenoSocket }
+    : { canPing: true, sendAnswersBytes: "Bun" in globalThis };
 
 /**
  * The Response for a crossws host: for an upgrade `upgradeWebSocket` accepted, a 426 carrying the

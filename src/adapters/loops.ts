@@ -35,8 +35,14 @@ export interface LoopsOptions {
    * idle timeout to the runtime, which pings and closes by itself.
    */
   canPing: boolean;
-  /** Bun's send answers 0 when it dropped the frame because the socket is closed (Node's answers its buffer size). */
-  zeroMeansDropped?: boolean;
+  /**
+   * Bun's send answers the bytes it sent, -1 when it queued the frame under backpressure, and 0
+   * both when it sent an empty payload and when it dropped the frame (socket closing or closed, or
+   * over its backpressureLimit): the socket's readyState tells those apart.
+   */
+  sendAnswersBytes?: boolean;
+  /** Drops the connection without a closing handshake, where crossws' `peer.terminate()` cannot (Deno). */
+  terminate?: (peer: Peer) => void;
   /** Publishes to the runtime's native topics (Bun's server.publish), which sockets join through crossws. */
   hub?: NativeTopics["hub"];
 }
@@ -44,9 +50,14 @@ export interface LoopsOptions {
 /** What running a session on a crossws peer depends on: the runtime's abilities. */
 export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol">;
 
+/** How long server close() waits for clients to finish the closing handshake before dropping them. */
+const CLOSE_GRACE_MS = 2000;
+
 /** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
 export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const sessions = new Set<Session>();
+  // Sockets the runtime has not reported closed yet (a session may finish before its socket does).
+  const sockets = new OpenSockets();
   let closing = false;
   const { onError, omitProtocol } = options;
 
@@ -69,7 +80,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       }
       return upgradeOutcome(pending, omitProtocol);
     },
-    ...sessionHooks(options, sessions),
+    ...sessionHooks(options, sessions, sockets),
   };
 
   return {
@@ -84,6 +95,11 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       const open = [...sessions];
       for (const session of open) session.closeWith(1001, "Server shutting down");
       await Promise.all(open.map((session) => session.finished));
+      // A client that never answers the close frame would hold its socket (and the server's own
+      // shutdown) for as long as the runtime waits, if ever: it is dropped after the grace.
+      await sockets.drained(CLOSE_GRACE_MS);
+      sockets.terminateAll();
+      await sockets.drained(CLOSE_GRACE_MS);
     },
   };
 }
@@ -104,8 +120,11 @@ export function upgradeOutcome(
   return { context: { [KEY]: pending }, ...(pending.protocol && !omitProtocol ? { protocol: pending.protocol } : {}) };
 }
 
-/** The hooks that run a Session for each peer, from open to close. `sessions` tracks the open ones. */
-export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Partial<Hooks> {
+/**
+ * The hooks that run a Session for each peer, from open to close. `sessions` tracks the sessions
+ * whose loop has not finished, `sockets` the transports the runtime has not reported closed.
+ */
+export function sessionHooks(options: PeerOptions, sessions?: Set<Session>, sockets?: OpenSockets): Partial<Hooks> {
   const { watchClose } = options;
   const forget = sessions ? (session: Session) => void sessions.delete(session) : undefined;
   return {
@@ -115,6 +134,7 @@ export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Par
       const session = new Session(pending, transport, forget);
       peer.context[KEY] = session;
       sessions?.add(session);
+      sockets?.add(peer, transport);
       watchClose?.(peer, session);
       // Registered first: a loop that ends inside onInit then leaves the registry as well.
       session.start();
@@ -132,6 +152,7 @@ export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Par
       (peer.context[KEY] as Session).heard();
     },
     close(peer, details) {
+      sockets?.delete(peer);
       if (watchClose) return;
       const session = peer.context[KEY];
       // 1005: the close frame carried no code (RFC 6455 §7.1.5).
@@ -143,19 +164,27 @@ export function sessionHooks(options: PeerOptions, sessions?: Set<Session>): Par
 /** A crossws peer as the loop's Transport: one class, so a connection carries no closures of its own. */
 class PeerTransport implements Transport {
   readonly native: NativeTopics | undefined;
-  readonly #zeroMeansDropped: boolean;
+  readonly #options: PeerOptions;
 
   constructor(
     protected readonly peer: Peer,
-    { zeroMeansDropped, hub }: PeerOptions,
+    options: PeerOptions,
   ) {
-    this.#zeroMeansDropped = zeroMeansDropped ?? false;
-    this.native = hub ? new PeerTopics(peer, hub) : undefined;
+    this.#options = options;
+    this.native = options.hub ? new PeerTopics(peer, options.hub) : undefined;
   }
 
   send(data: string | Uint8Array): boolean {
     const result = this.peer.send(data);
-    return !(this.#zeroMeansDropped && result === 0);
+    if (result !== 0 || !this.#options.sendAnswersBytes) return true;
+    // Bun's 0: a closing or closed socket dropped the frame.
+    if ((this.peer.websocket as { readyState?: number }).readyState !== OPEN) return false;
+    // Open: 0 bytes is what an empty payload takes.
+    if ((typeof data === "string" ? data.length : data.byteLength) === 0) return true;
+    // Open and dropped: the client is more than Bun's backpressureLimit behind, which is what
+    // slowConsumerLimit is for: the connection is closed with 1008 (and dropped after the grace).
+    (this.peer.context[KEY] as Session).slowConsumer();
+    return false;
   }
 
   close(code: number, reason: string): void {
@@ -163,7 +192,9 @@ class PeerTransport implements Transport {
   }
 
   terminate(): void {
-    this.peer.terminate();
+    const terminate = this.#options.terminate;
+    if (terminate) terminate(this.peer);
+    else this.peer.terminate();
   }
 
   get bufferedAmount(): number {
@@ -176,6 +207,66 @@ class PingingPeerTransport extends PeerTransport {
   ping(): void {
     this.peer.ping();
   }
+}
+
+/** WebSocket.OPEN, which not every runtime defines as a global. */
+const OPEN = 1;
+
+/** The transports of one server whose socket is still open: what close() waits for, then drops. */
+export class OpenSockets {
+  readonly #open = new Map<Peer, Transport>();
+  #onEmpty: (() => void) | undefined;
+
+  add(peer: Peer, transport: Transport): void {
+    this.#open.set(peer, transport);
+  }
+
+  delete(peer: Peer): void {
+    if (this.#open.delete(peer) && this.#open.size === 0) this.#onEmpty?.();
+  }
+
+  /** Resolves once every socket is closed, or after `ms`. */
+  drained(ms: number): Promise<void> {
+    if (this.#open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const onEmpty = this.#onEmpty;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#onEmpty = () => {
+        onEmpty?.();
+        done();
+      };
+    });
+  }
+
+  terminateAll(): void {
+    for (const transport of this.#open.values()) {
+      try {
+        transport.terminate();
+      } catch {
+        // Gone already: its close is on the way.
+      }
+    }
+  }
+}
+
+/**
+ * Deno's WebSocket has no terminate (crossws' call throws): closing the socket's resource drops
+ * the TCP connection at once, as Deno itself does for a client that misses its idle pings.
+ */
+export function terminateDenoSocket(peer: Peer): void {
+  const socket = (peer as unknown as { _internal: { ws: object } })._internal.ws;
+  const ridKey = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === "[[rid]]");
+  const deno = (globalThis as unknown as { Deno?: Record<symbol, { core?: { tryClose?(rid: number): void } }> }).Deno;
+  const internal = deno && (deno as unknown as { internal?: symbol }).internal;
+  const tryClose = internal ? deno[internal]?.core?.tryClose : undefined;
+  const rid = ridKey ? (socket as Record<symbol, unknown>)[ridKey] : undefined;
+  if (tryClose && typeof rid === "number") tryClose(rid);
+  // Without Deno's internals (a future Deno), close() is the best left: the idle timeout ends it.
+  else (socket as WebSocket).close();
 }
 
 /** A peer's side of the runtime's native topics (Bun): crossws' subscribe reaches ws.subscribe. */
