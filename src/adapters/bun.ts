@@ -52,7 +52,7 @@ export function createBunHandlers<Data = unknown>(
   // Broadcasts (Broker.publishFrame) go through Bun's native topics: one call fans out in Bun.
   let server: BunServer<Data> | undefined;
   const hub = { publish: (topic: string, data: string | Uint8Array) => void server?.publish(topic, data) };
-  const loops = createLoops(fetch, { onError, canPing: true, sendAnswersBytes: true, hub });
+  const loops = createLoops(fetch, { onError, canPing: true, sendAnswersBytes: true, blankProtocol: true, hub });
   // wsloop keeps each socket alive with its own idleTimeout; Bun's server-wide one is turned off.
   const ws = bunAdapter({ hooks: loops.hooks, idleTimeout: 0 });
   return {

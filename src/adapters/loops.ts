@@ -31,6 +31,11 @@ export interface LoopsOptions {
   /** Leave the subprotocol out of the upgrade: the adapter puts it on the handshake response itself. */
   omitProtocol?: boolean;
   /**
+   * Bun's upgrade answers the client's first offered subprotocol when the response names none; an
+   * empty Sec-WebSocket-Protocol header keeps the header out of the response.
+   */
+  blankProtocol?: boolean;
+  /**
    * False where the runtime cannot send pings from JavaScript (Deno): the adapter then hands the
    * idle timeout to the runtime, which pings and closes by itself.
    */
@@ -48,7 +53,7 @@ export interface LoopsOptions {
 }
 
 /** What running a session on a crossws peer depends on: the runtime's abilities. */
-export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol">;
+export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol" | "blankProtocol">;
 
 /** How long server close() waits for clients to finish the closing handshake before dropping them. */
 const CLOSE_GRACE_MS = 2000;
@@ -59,7 +64,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   // Sockets the runtime has not reported closed yet (a session may finish before its socket does).
   const sockets = new OpenSockets();
   let closing = false;
-  const { onError, omitProtocol } = options;
+  const { onError } = options;
 
   const routed = new WeakMap<Request, PendingUpgrade>();
 
@@ -78,7 +83,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
         if (outcome instanceof Response) return outcome;
         pending = outcome;
       }
-      return upgradeOutcome(pending, omitProtocol);
+      return upgradeOutcome(pending, options);
     },
     ...sessionHooks(options, sessions, sockets),
   };
@@ -115,9 +120,12 @@ export function closeFromSocket(peer: Peer, session: Session): void {
 /** What the upgrade hook answers for an accepted upgrade: the peer's context, and the subprotocol. */
 export function upgradeOutcome(
   pending: PendingUpgrade,
-  omitProtocol?: boolean,
-): { context: Record<string, unknown>; protocol?: string } {
-  return { context: { [KEY]: pending }, ...(pending.protocol && !omitProtocol ? { protocol: pending.protocol } : {}) };
+  { omitProtocol, blankProtocol }: Pick<LoopsOptions, "omitProtocol" | "blankProtocol"> = {},
+): { context: Record<string, unknown>; protocol?: string; headers?: Record<string, string> } {
+  const outcome = { context: { [KEY]: pending } };
+  if (omitProtocol) return outcome;
+  if (pending.protocol) return { ...outcome, protocol: pending.protocol };
+  return blankProtocol ? { ...outcome, headers: { "sec-websocket-protocol": "" } } : outcome;
 }
 
 /**
