@@ -117,12 +117,19 @@ export function closeFromSocket(peer: Peer, session: Session): void {
   (peer.websocket as WebSocket).addEventListener("close", (event) => session.closed(event.code || 1006, event.reason));
 }
 
+/**
+ * The crossws namespace of every socket. crossws keys its peer sets by namespace, the upgrade's
+ * path by default: a set per distinct path, kept forever, and clients choose paths. wsloop does
+ * not use crossws' per-namespace publishing, so one constant key is enough.
+ */
+const NAMESPACE = "wsloop";
+
 /** What the upgrade hook answers for an accepted upgrade: the peer's context, and the subprotocol. */
 export function upgradeOutcome(
   pending: PendingUpgrade,
   { omitProtocol, blankProtocol }: Pick<LoopsOptions, "omitProtocol" | "blankProtocol"> = {},
-): { context: Record<string, unknown>; protocol?: string; headers?: Record<string, string> } {
-  const outcome = { context: { [KEY]: pending } };
+): { context: Record<string, unknown>; namespace: string; protocol?: string; headers?: Record<string, string> } {
+  const outcome = { context: { [KEY]: pending }, namespace: NAMESPACE };
   if (omitProtocol) return outcome;
   if (pending.protocol) return { ...outcome, protocol: pending.protocol };
   return blankProtocol ? { ...outcome, headers: { "sec-websocket-protocol": "" } } : outcome;
