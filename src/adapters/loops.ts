@@ -112,9 +112,20 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 /**
  * crossws reports Deno's close without its code: this reads it off the socket's own close event.
  * Deno says 0 for a connection lost without a close frame, which RFC 6455 calls 1006.
+ *
+ * Deno keeps a closed socket, with its listeners and so crossws' peer, until its idle timeout
+ * (120 s by default): once closed, the peer lets go of everything it holds (the request and its
+ * headers, the context, the topics) and the listener removes itself, so only the socket stays.
  */
 export function closeFromSocket(peer: Peer, session: Session): void {
-  (peer.websocket as WebSocket).addEventListener("close", (event) => session.closed(event.code || 1006, event.reason));
+  const internal = peer as unknown as { _internal: { ws: WebSocket; namespace?: string }; _topics?: Set<string> };
+  const socket = internal._internal.ws;
+  const onClose = (event: CloseEvent) => {
+    session.closed(event.code || 1006, event.reason);
+    internal._internal = { ws: socket, namespace: internal._internal.namespace };
+    internal._topics = new Set();
+  };
+  socket.addEventListener("close", onClose, { once: true });
 }
 
 /**
@@ -168,8 +179,10 @@ export function sessionHooks(options: PeerOptions, sessions?: Set<Session>, sock
     },
     close(peer, details) {
       sockets?.delete(peer);
-      if (watchClose) return;
       const session = peer.context[KEY];
+      // The runtime may keep the closed socket (and the peer) for a while: it need not keep the session.
+      peer.context[KEY] = undefined;
+      if (watchClose) return;
       // 1005: the close frame carried no code (RFC 6455 §7.1.5).
       if (session instanceof Session) session.closed(details.code ?? 1005, details.reason ?? "");
     },
