@@ -35,6 +35,41 @@ export interface BunHandlers<Data> {
   close(): Promise<void>;
 }
 
+/** Bun's own default maxPayloadLength, and wsloop's default maxMessageSize. */
+const BUN_MAX_PAYLOAD_LENGTH = 16 * 1024 * 1024;
+
+/**
+ * Bun calls its close handler with 1006 after it closed a socket for a protocol error itself, with
+ * the close frame it sent (1002, 1007, 1009) named only by the reason: these are uWS' reasons.
+ */
+function codeSent(code: number, reason: string): number {
+  if (code !== 1006) return code;
+  if (reason === "Received invalid UTF-8") return 1007;
+  if (reason.startsWith("Received too big message")) return 1009;
+  if (reason.startsWith("Received ")) return 1002;
+  return code;
+}
+
+/**
+ * Options of {@link createBunHandlers} and Bun's {@link serve}.
+ *
+ * @example
+ * ```ts
+ * const options: BunOptions = { maxPayloadLength: 64 * 1024 * 1024 };
+ * ```
+ */
+export interface BunOptions {
+  /** Gets errors thrown by `fetch` (answered with 500). Default: console.error. */
+  onError?: (error: unknown) => void;
+  /**
+   * The largest message Bun reads, for every socket of the server (default 16 MiB, Bun's own and
+   * wsloop's default maxMessageSize): Bun closes larger ones with 1009 before wsloop sees them.
+   * Raise it to the largest `maxMessageSize` of your endpoints; an upgrade to an endpoint whose
+   * maxMessageSize is above it is reported to `onError` (once per size).
+   */
+  maxPayloadLength?: number;
+}
+
 /**
  * The `fetch` and `websocket` handlers that run `fetch` (and its WebSocket loops) on Bun.serve.
  *
@@ -44,24 +79,46 @@ export interface BunHandlers<Data> {
  * Bun.serve({ port: 3000, fetch, websocket });
  * ```
  */
-export function createBunHandlers<Data = unknown>(
-  fetch: FetchHandler,
-  options: { onError?: (error: unknown) => void } = {},
-): BunHandlers<Data> {
+export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: BunOptions = {}): BunHandlers<Data> {
   const onError = options.onError ?? defaultOnError;
+  const maxPayloadLength = options.maxPayloadLength ?? BUN_MAX_PAYLOAD_LENGTH;
+  const warned = new Set<number>();
   // Broadcasts (Broker.publishFrame) go through Bun's native topics: one call fans out in Bun.
   let server: BunServer<Data> | undefined;
   const hub = { publish: (topic: string, data: string | Uint8Array) => void server?.publish(topic, data) };
-  const loops = createLoops(fetch, { onError, canPing: true, zeroMeansDropped: true, hub });
+  const loops = createLoops(fetch, { onError, canPing: true, sendAnswersBytes: true, blankProtocol: true, hub });
   // wsloop keeps each socket alive with its own idleTimeout; Bun's server-wide one is turned off.
   const ws = bunAdapter({ hooks: loops.hooks, idleTimeout: 0 });
+  const handler = ws.websocket as unknown as WebSocketHandler<Data>;
+  const websocket: WebSocketHandler<Data> = {
+    ...handler,
+    // Bun reads a whole message before wsloop sees it, and closes (1009) above this, per server.
+    maxPayloadLength,
+    close(socket, code, reason) {
+      return handler.close?.(socket, codeSent(code, reason), reason);
+    },
+  };
+  // The app runs first (the upgrade hook then takes its answer), so the endpoint's limits are known.
+  const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
+    const outcome = await loops.route(request);
+    if (outcome instanceof Response) return outcome;
+    const size = outcome.limits.maxMessageSize;
+    if (size > maxPayloadLength && !warned.has(size)) {
+      warned.add(size);
+      onError(
+        new RangeError(
+          `wsloop: maxMessageSize ${size} is above Bun's maxPayloadLength ${maxPayloadLength}: Bun closes larger messages with 1009 before wsloop sees them. Pass maxPayloadLength to serve or createBunHandlers.`,
+        ),
+      );
+    }
+    return ws.handleUpgrade(request, current as never);
+  };
   return {
-    // An upgrade request reaches the app through crossws' upgrade hook, so it runs `fetch` once.
     fetch(request, current) {
       server = current;
-      return isWebSocketUpgrade(request) ? ws.handleUpgrade(request, current as never) : runFetch(fetch, request, onError);
+      return isWebSocketUpgrade(request) ? upgrade(request, current) : runFetch(fetch, request, onError);
     },
-    websocket: ws.websocket as unknown as WebSocketHandler<Data>,
+    websocket,
     close: () => loops.closeAll(),
   };
 }
@@ -74,8 +131,11 @@ export function createBunHandlers<Data = unknown>(
  * const server = await serve({ fetch: app, port: 3000 });
  * ```
  */
-export async function serve(options: ServeOptions): Promise<Server> {
-  const handlers = createBunHandlers(options.fetch, options.onError ? { onError: options.onError } : {});
+export async function serve(options: ServeOptions & Pick<BunOptions, "maxPayloadLength">): Promise<Server> {
+  const handlers = createBunHandlers(options.fetch, {
+    ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.maxPayloadLength ? { maxPayloadLength: options.maxPayloadLength } : {}),
+  });
   const server = Bun.serve({
     port: options.port ?? 3000,
     ...(options.hostname ? { hostname: options.hostname } : {}),

@@ -13,15 +13,16 @@
  */
 import type { Hooks } from "crossws";
 import { takeUpgrade } from "../core/upgrade.ts";
-import { closeFromSocket, type PeerOptions, sessionHooks, upgradeOutcome } from "./loops.ts";
+import { closeFromSocket, type PeerOptions, sessionHooks, terminateDenoSocket, upgradeOutcome } from "./loops.ts";
 
 // The key h3 and crossws' resolvers read the hooks of a request from.
 const kCrosswsHooks = Symbol.for("crossws.hooks");
 
+const isBun = "Bun" in globalThis;
 const runtime: PeerOptions =
   "Deno" in globalThis
-    ? { canPing: false, watchClose: closeFromSocket }
-    : { canPing: true, zeroMeansDropped: "Bun" in globalThis };
+    ? { canPing: false, watchClose: closeFromSocket, terminate: terminateDenoSocket }
+    : { canPing: true, sendAnswersBytes: isBun };
 
 /**
  * The Response for a crossws host: for an upgrade `upgradeWebSocket` accepted, a 426 carrying the
@@ -36,7 +37,7 @@ const runtime: PeerOptions =
 export function toCrossws(request: Request, response: Response): Response {
   const pending = takeUpgrade(request, response);
   if (!pending) return response;
-  const hooks: Partial<Hooks> = { upgrade: () => upgradeOutcome(pending), ...sessionHooks(runtime) };
+  const hooks: Partial<Hooks> = { upgrade: () => upgradeOutcome(pending, { blankProtocol: isBun }), ...sessionHooks(runtime) };
   (request as unknown as Record<symbol, unknown>)[kCrosswsHooks] = hooks;
   return Object.assign(new Response("WebSocket upgrade is required.", { status: 426 }), { crossws: hooks });
 }

@@ -11,7 +11,7 @@
 import denoAdapter from "crossws/adapters/deno";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
-import { closeFromSocket, createLoops } from "./loops.ts";
+import { closeFromSocket, createLoops, terminateDenoSocket } from "./loops.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
@@ -70,6 +70,7 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
     // may send "a,b". The 101 response's headers are mutable, so the choice goes there instead.
     omitProtocol: true,
     canPing: false,
+    terminate: terminateDenoSocket,
   });
   // Deno's WebSocket cannot send a ping from JavaScript, but Deno.upgradeWebSocket pings and closes
   // idle sockets itself, with the timeout crossws passes it: one crossws adapter per timeout in use.

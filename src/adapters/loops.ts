@@ -27,7 +27,9 @@ export interface Loops {
   /**
    * Refuses new upgrades (503), closes every socket with 1001, waits for upgrades whose fetch is
    * still running (they get 503) or whose socket is about to open (it gets 1001 at once), and
-   * resolves once each `onClose` settled.
+   * resolves once each `onClose` settled (at most closeTimeout + 1 s for a connection whose handler
+   * does not return: it is reported to onError) and each socket closed (a client that does not
+   * finish the closing handshake within 2 s is dropped).
    */
   closeAll(): Promise<void>;
 }
@@ -42,27 +44,42 @@ export interface LoopsOptions {
   /** Leave the subprotocol out of the upgrade: the adapter puts it on the handshake response itself. */
   omitProtocol?: boolean;
   /**
+   * Bun's upgrade answers the client's first offered subprotocol when the response names none; an
+   * empty Sec-WebSocket-Protocol header keeps the header out of the response.
+   */
+  blankProtocol?: boolean;
+  /**
    * False where the runtime cannot send pings from JavaScript (Deno): the adapter then hands the
    * idle timeout to the runtime, which pings and closes by itself.
    */
   canPing: boolean;
-  /** Bun's send answers 0 when it dropped the frame because the socket is closed (Node's answers its buffer size). */
-  zeroMeansDropped?: boolean;
+  /**
+   * Bun's send answers the bytes it sent, -1 when it queued the frame under backpressure, and 0
+   * both when it sent an empty payload and when it dropped the frame (socket closing or closed, or
+   * over its backpressureLimit): the socket's readyState tells those apart.
+   */
+  sendAnswersBytes?: boolean;
+  /** Drops the connection without a closing handshake, where crossws' `peer.terminate()` cannot (Deno). */
+  terminate?: (peer: Peer) => void;
   /** Publishes to the runtime's native topics (Bun's server.publish), which sockets join through crossws. */
   hub?: NativeTopics["hub"];
 }
 
 /** What running a session on a crossws peer depends on: the runtime's abilities. */
-export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol">;
+export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol" | "blankProtocol">;
 
+/** How long server close() waits for clients to finish the closing handshake before dropping them. */
+const CLOSE_GRACE_MS = 2000;
 /** How long shutdown waits for an accepted upgrade to open its socket (Bun and Deno open it later). */
 const HANDOFF_WAIT_MS = 2_000;
 
 /** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
 export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const sessions = new Set<Session>();
+  // Sockets the runtime has not reported closed yet (a session may finish before its socket does).
+  const sockets = new OpenSockets();
   let closing = false;
-  const { onError, omitProtocol } = options;
+  const { onError } = options;
 
   const routed = new WeakMap<Request, PendingUpgrade>();
   // Upgrades whose fetch is still running, and accepted ones whose socket has not opened yet:
@@ -91,9 +108,11 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
         if (outcome instanceof Response) return outcome;
         pending = outcome;
       }
-      return upgradeOutcome(pending, omitProtocol);
+      return upgradeOutcome(pending, options);
     },
-    ...sessionHooks(options, sessions, {
+    ...sessionHooks(options, {
+      sessions,
+      sockets,
       opened(pending, session) {
         handedOff.delete(pending);
         // Its upgrade was accepted before shutdown began: it is counted, and closed at once.
@@ -121,7 +140,12 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       await Promise.all(running);
       const deadline = Date.now() + HANDOFF_WAIT_MS;
       while (handedOff.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      while (sessions.size > 0) await Promise.all([...sessions].map((session) => session.finished));
+      await finishAll(sessions, onError);
+      // A client that never answers the close frame would hold its socket (and the server's own
+      // shutdown) for as long as the runtime waits, if ever: it is dropped after the grace.
+      await sockets.drained(CLOSE_GRACE_MS);
+      sockets.terminateAll();
+      await sockets.drained(CLOSE_GRACE_MS);
     },
   };
 }
@@ -131,28 +155,83 @@ function shuttingDown(): Response {
 }
 
 /**
+ * Waits for every session to finish, but for one whose handler does not return, no longer than its
+ * closeTimeout and a second: that one is reported and left to finish whenever its handler does.
+ */
+async function finishAll(sessions: Set<Session>, onError: (error: unknown) => void): Promise<void> {
+  const stuck = new Set<Session>();
+  const waited = async (session: Session) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), (session.connection.limits.closeTimeout + 1) * 1000);
+    });
+    const isLate = await Promise.race([session.finished.then(() => false), late]);
+    clearTimeout(timer);
+    if (!isLate) return;
+    stuck.add(session);
+    onError(
+      new Error(
+        `wsloop: connection ${session.connection.id} is still in a handler after closeTimeout; close() stops waiting for it`,
+      ),
+    );
+  };
+  // Sessions that open meanwhile (accepted before shutdown) are waited for too.
+  for (let left = [...sessions]; left.length > 0; left = [...sessions].filter((session) => !stuck.has(session))) {
+    await Promise.all(left.map(waited));
+  }
+}
+
+/**
  * crossws reports Deno's close without its code: this reads it off the socket's own close event.
  * Deno says 0 for a connection lost without a close frame, which RFC 6455 calls 1006.
+ *
+ * Deno keeps a closed socket, with its listeners and so crossws' peer, until its idle timeout
+ * (120 s by default): once closed, the peer lets go of everything it holds (the request and its
+ * headers, the context, the topics) and the listener removes itself, so only the socket stays.
  */
 export function closeFromSocket(peer: Peer, session: Session): void {
-  (peer.websocket as WebSocket).addEventListener("close", (event) => session.closed(event.code || 1006, event.reason));
+  const internal = peer as unknown as { _internal: { ws: WebSocket; namespace?: string }; _topics?: Set<string> };
+  const socket = internal._internal.ws;
+  const onClose = (event: CloseEvent) => {
+    session.closed(event.code || 1006, event.reason);
+    internal._internal = { ws: socket, namespace: internal._internal.namespace };
+    internal._topics = new Set();
+  };
+  socket.addEventListener("close", onClose, { once: true });
 }
+
+/**
+ * The crossws namespace of every socket. crossws keys its peer sets by namespace, the upgrade's
+ * path by default: a set per distinct path, kept forever, and clients choose paths. wsloop does
+ * not use crossws' per-namespace publishing, so one constant key is enough.
+ */
+const NAMESPACE = "wsloop";
 
 /** What the upgrade hook answers for an accepted upgrade: the peer's context, and the subprotocol. */
 export function upgradeOutcome(
   pending: PendingUpgrade,
-  omitProtocol?: boolean,
-): { context: Record<string, unknown>; protocol?: string } {
-  return { context: { [KEY]: pending }, ...(pending.protocol && !omitProtocol ? { protocol: pending.protocol } : {}) };
+  { omitProtocol, blankProtocol }: Pick<LoopsOptions, "omitProtocol" | "blankProtocol"> = {},
+): { context: Record<string, unknown>; namespace: string; protocol?: string; headers?: Record<string, string> } {
+  const outcome = { context: { [KEY]: pending }, namespace: NAMESPACE };
+  if (omitProtocol) return outcome;
+  if (pending.protocol) return { ...outcome, protocol: pending.protocol };
+  return blankProtocol ? { ...outcome, headers: { "sec-websocket-protocol": "" } } : outcome;
 }
 
-/** The hooks that run a Session for each peer, from open to close. `sessions` tracks the open ones. */
-export function sessionHooks(
-  options: PeerOptions,
-  sessions?: Set<Session>,
-  registry?: { opened(pending: PendingUpgrade, session: Session): void },
-): Partial<Hooks> {
+/** What a server tracks of its sockets: for shutdown, and to know when an accepted upgrade opened. */
+export interface Registry {
+  /** Sessions whose loop has not finished. */
+  readonly sessions: Set<Session>;
+  /** Transports the runtime has not reported closed. */
+  readonly sockets: OpenSockets;
+  /** A socket opened for `pending`, and its session is registered. */
+  opened(pending: PendingUpgrade, session: Session): void;
+}
+
+/** The hooks that run a Session for each peer, from open to close, tracked in `registry` if given. */
+export function sessionHooks(options: PeerOptions, registry?: Registry): Partial<Hooks> {
   const { watchClose } = options;
+  const sessions = registry?.sessions;
   const forget = sessions ? (session: Session) => void sessions.delete(session) : undefined;
   return {
     open(peer) {
@@ -161,10 +240,11 @@ export function sessionHooks(
       const session = new Session(pending, transport, forget);
       peer.context[KEY] = session;
       sessions?.add(session);
+      registry?.sockets.add(peer, transport);
+      registry?.opened(pending, session);
       watchClose?.(peer, session);
       // Registered first: a loop that ends inside onInit then leaves the registry as well.
       session.start();
-      registry?.opened(pending, session);
     },
     message(peer, message) {
       const session = peer.context[KEY] as Session;
@@ -179,8 +259,11 @@ export function sessionHooks(
       (peer.context[KEY] as Session).heard();
     },
     close(peer, details) {
-      if (watchClose) return;
+      registry?.sockets.delete(peer);
       const session = peer.context[KEY];
+      // The runtime may keep the closed socket (and the peer) for a while: it need not keep the session.
+      peer.context[KEY] = undefined;
+      if (watchClose) return;
       // 1005: the close frame carried no code (RFC 6455 §7.1.5).
       if (session instanceof Session) session.closed(details.code ?? 1005, details.reason ?? "");
     },
@@ -190,19 +273,27 @@ export function sessionHooks(
 /** A crossws peer as the loop's Transport: one class, so a connection carries no closures of its own. */
 class PeerTransport implements Transport {
   readonly native: NativeTopics | undefined;
-  readonly #zeroMeansDropped: boolean;
+  readonly #options: PeerOptions;
 
   constructor(
     protected readonly peer: Peer,
-    { zeroMeansDropped, hub }: PeerOptions,
+    options: PeerOptions,
   ) {
-    this.#zeroMeansDropped = zeroMeansDropped ?? false;
-    this.native = hub ? new PeerTopics(peer, hub) : undefined;
+    this.#options = options;
+    this.native = options.hub ? new PeerTopics(peer, options.hub) : undefined;
   }
 
   send(data: string | Uint8Array): boolean {
     const result = this.peer.send(data);
-    return !(this.#zeroMeansDropped && result === 0);
+    if (result !== 0 || !this.#options.sendAnswersBytes) return true;
+    // Bun's 0: a closing or closed socket dropped the frame.
+    if ((this.peer.websocket as { readyState?: number }).readyState !== OPEN) return false;
+    // Open: 0 bytes is what an empty payload takes.
+    if ((typeof data === "string" ? data.length : data.byteLength) === 0) return true;
+    // Open and dropped: the client is more than Bun's backpressureLimit behind, which is what
+    // slowConsumerLimit is for: the connection is closed with 1008 (and dropped after the grace).
+    (this.peer.context[KEY] as Session).closeWith(1008, "Slow consumer");
+    return false;
   }
 
   close(code: number, reason: string): void {
@@ -210,7 +301,9 @@ class PeerTransport implements Transport {
   }
 
   terminate(): void {
-    this.peer.terminate();
+    const terminate = this.#options.terminate;
+    if (terminate) terminate(this.peer);
+    else this.peer.terminate();
   }
 
   get bufferedAmount(): number {
@@ -223,6 +316,66 @@ class PingingPeerTransport extends PeerTransport {
   ping(): void {
     this.peer.ping();
   }
+}
+
+/** WebSocket.OPEN, which not every runtime defines as a global. */
+const OPEN = 1;
+
+/** The transports of one server whose socket is still open: what close() waits for, then drops. */
+export class OpenSockets {
+  readonly #open = new Map<Peer, Transport>();
+  #onEmpty: (() => void) | undefined;
+
+  add(peer: Peer, transport: Transport): void {
+    this.#open.set(peer, transport);
+  }
+
+  delete(peer: Peer): void {
+    if (this.#open.delete(peer) && this.#open.size === 0) this.#onEmpty?.();
+  }
+
+  /** Resolves once every socket is closed, or after `ms`. */
+  drained(ms: number): Promise<void> {
+    if (this.#open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const onEmpty = this.#onEmpty;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#onEmpty = () => {
+        onEmpty?.();
+        done();
+      };
+    });
+  }
+
+  terminateAll(): void {
+    for (const transport of this.#open.values()) {
+      try {
+        transport.terminate();
+      } catch {
+        // Gone already: its close is on the way.
+      }
+    }
+  }
+}
+
+/**
+ * Deno's WebSocket has no terminate (crossws' call throws): closing the socket's resource drops
+ * the TCP connection at once, as Deno itself does for a client that misses its idle pings.
+ */
+export function terminateDenoSocket(peer: Peer): void {
+  const socket = (peer as unknown as { _internal: { ws: object } })._internal.ws;
+  const ridKey = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === "[[rid]]");
+  const deno = (globalThis as unknown as { Deno?: Record<symbol, { core?: { tryClose?(rid: number): void } }> }).Deno;
+  const internal = deno && (deno as unknown as { internal?: symbol }).internal;
+  const tryClose = internal ? deno[internal]?.core?.tryClose : undefined;
+  const rid = ridKey ? (socket as Record<symbol, unknown>)[ridKey] : undefined;
+  if (tryClose && typeof rid === "number") tryClose(rid);
+  // Without Deno's internals (a future Deno), close() is the best left: the idle timeout ends it.
+  else (socket as WebSocket).close();
 }
 
 /** A peer's side of the runtime's native topics (Bun): crossws' subscribe reaches ws.subscribe. */

@@ -11,9 +11,10 @@ const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 export type Launcher = Runtime | "deno serve";
 
 const commands: Record<Launcher, (script: string) => [string, string[]]> = {
-  node: (script) => [process.execPath, ["--import", "tsx", script]],
+  // gc exposed, for the fixture's /heap route (Bun has Bun.gc).
+  node: (script) => [process.execPath, ["--expose-gc", "--import", "tsx", script]],
   bun: (script) => [bin("bun"), ["run", script]],
-  deno: (script) => [bin("deno"), ["run", "-A", script]],
+  deno: (script) => [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", script]],
   "deno serve": (script) => [bin("deno"), ["serve", "-A", "--port", "0", "--host", "127.0.0.1", script]],
 };
 

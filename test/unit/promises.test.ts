@@ -2,7 +2,7 @@
 // once, a failure touching only its own socket, bounded memory, nothing leaked).
 import type { Peer } from "crossws";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { sessionHooks } from "../../src/adapters/loops.ts";
+import { OpenSockets, sessionHooks } from "../../src/adapters/loops.ts";
 import type { Session } from "../../src/core/session.ts";
 import { MESSAGE_OVERHEAD } from "../../src/core/size.ts";
 import type { StandardSchemaV1 } from "../../src/core/standard-schema.ts";
@@ -112,7 +112,7 @@ describe("the adapters' registry", () => {
   it("forgets a session whose onInit throws synchronously (it used to be registered after its removal)", async () => {
     const { takeUpgrade } = await import("../../src/core/upgrade.ts");
     const sessions = new Set<Session>();
-    const hooks = sessionHooks({ canPing: true }, sessions);
+    const hooks = sessionHooks({ canPing: true }, { sessions, sockets: new OpenSockets(), opened: () => {} });
     for (let i = 0; i < 20; i++) {
       const request = upgradeRequest();
       const response = upgradeWebSocket(request, {
