@@ -388,3 +388,30 @@ describe("Connection", () => {
     expect(() => stopConnection()).not.toThrow();
   });
 });
+
+describe("server close()", () => {
+  it("stops waiting for a connection whose handler never returns after closeTimeout + 1 s, and reports it", async () => {
+    const { createLoops } = await import("../../src/adapters/loops.ts");
+    const { takeUpgrade } = await import("../../src/core/upgrade.ts");
+    const errors: unknown[] = [];
+    const loops = createLoops(() => new Response(null, { status: 404 }), { onError: (e) => errors.push(e), canPing: true });
+    const request = upgradeRequest();
+    const response = upgradeWebSocket(request, {
+      ...quiet,
+      dependencies: null,
+      closeTimeout: 0.1,
+      onInit: (): [null] => [null],
+      onMessage: () => new Promise<never>(() => {}),
+      onClose: () => {},
+    });
+    const peer = fakePeer({ wsloop: takeUpgrade(request, response) });
+    loops.hooks.open?.(peer);
+    loops.hooks.message?.(peer, { rawData: "hang" } as never);
+    // It used to wait for ever. Now: closeTimeout + 1 s for the handler, then up to 2 × 2 s for a
+    // socket that never reports closed (this fake one never does).
+    const started = Date.now();
+    await loops.closeAll();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(String(errors.at(-1))).toMatch(/still in a handler after closeTimeout/);
+  });
+});
