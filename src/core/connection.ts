@@ -15,8 +15,8 @@ import type { Limits } from "./upgrade.ts";
  * ```
  */
 export interface Connection {
-  /** Type-only brand: only wsloop makes Connections, so a look-alike object does not compile. */
-  readonly [connectionBrand]: true;
+  /** Type-only brand: only wsloop makes Connections, so a look-alike object does not compile; no such property exists. */
+  readonly "~wsloop.connection": true;
   /** Unique within the process (and, with overwhelming probability, across processes). */
   readonly id: string;
   /** The HTTP request that was upgraded. */
@@ -24,8 +24,6 @@ export interface Connection {
   /** The negotiated subprotocol, or "" when none was. */
   readonly protocol: string;
 }
-
-declare const connectionBrand: unique symbol;
 
 /** What the loop needs from a runtime's socket. Adapters and `wsloop/testing` provide it. */
 export interface Transport {
@@ -67,7 +65,7 @@ const CLOSED: Result<void, SendError> = Object.freeze({ ok: false, error: Object
 
 /** The runtime side of a {@link Connection}. */
 export class LiveConnection implements Connection {
-  declare readonly [connectionBrand]: true;
+  declare readonly "~wsloop.connection": true;
   /** False once the socket is closing or closed: sends then fail with "closed". */
   open = true;
   /** Bytes refused with "backpressure" since the buffer was last below maxBufferedAmount. */
