@@ -3,6 +3,7 @@
 // millions of empty frames grew the server by gigabytes without a close.
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
+import type { TagStats } from "../../fixture/app.ts";
 import { eventually } from "../../matrix/client.ts";
 import type { FixtureServer, Runtime } from "../../matrix/server.ts";
 import { bigFrame, rawSocket, rss, send } from "../wire.ts";
@@ -26,7 +27,7 @@ async function flood(url: string, payload: Uint8Array): Promise<number | null> {
   return code;
 }
 
-export function defineAttacks(_runtime: Runtime, server: () => FixtureServer): void {
+export function defineAttacks(runtime: Runtime, server: () => FixtureServer): void {
   for (const [name, payload] of [
     ["empty", new Uint8Array(0)],
     ["1-byte", new Uint8Array(1)],
@@ -37,13 +38,17 @@ export function defineAttacks(_runtime: Runtime, server: () => FixtureServer): v
       const before = await rss(server().http);
       const codes = await Promise.all(Array.from({ length: CLIENTS }, () => flood(url, payload)));
       const growth = (await rss(server().http)) - before;
-      for (const code of codes) expect(code).toBe(1008);
+      // Deno resets a connection whose client is still sending right after its close frame, so the
+      // client may never read it (README's runtime differences); the server side closed with 1008.
+      for (const code of codes) expect(code).toBe(runtime === "deno" && code === null ? null : 1008);
       // 1 MiB of queue per client, and what the runtime read meanwhile: far from the gigabytes of before.
       expect(growth).toBeLessThan(96 * 1024 * 1024);
       await eventually(async () => {
-        const stats = (await (await fetch(`${server().http}/stats?tag=${tag}`)).json()) as { inits: number; closes: number };
+        const stats = (await (await fetch(`${server().http}/stats?tag=${tag}`)).json()) as TagStats;
         return stats.closes === CLIENTS && stats.inits === CLIENTS;
       }, 20_000);
+      const { closedNotices } = (await (await fetch(`${server().http}/stats?tag=${tag}`)).json()) as TagStats;
+      expect(closedNotices).toEqual(Array.from({ length: CLIENTS }, () => 1008));
     });
   }
 }
