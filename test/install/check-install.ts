@@ -24,8 +24,8 @@ process.on("exit", () => {
   rmSync(project, { recursive: true, force: true });
 });
 
-function run(command: string, args: string[], cwd: string): string {
-  return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+function run(command: string, args: string[], cwd: string): void {
+  execFileSync(command, args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
 }
 
 step(`npm pack (builds dist/ through "prepare") into ${project}`);
