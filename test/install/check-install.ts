@@ -36,7 +36,9 @@ if (!filename) throw new Error(`npm pack left no tarball in ${project}`);
 const tarball = join(project, filename);
 
 step(`npm install ./${filename} in a fresh project`);
-writeFileSync(join(project, "package.json"), JSON.stringify({ name: "first-hour", private: true, type: "module" }));
+// As README says: an ES module project (server.ts uses top-level await), then the tarball.
+run("npm", ["init", "-y"], project);
+run("npm", ["pkg", "set", "type=module"], project);
 run("npm", ["install", "--no-audit", "--no-fund", tarball], project);
 
 // README's echo chat, as a reader copies it: app.ts, and server.ts with the adapter of each runtime.
