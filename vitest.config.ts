@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// `npm test`: the unit tests, the cross-runtime matrix, the examples and the recipes. Redis and the browser
+// `npm test`: the unit tests, the cross-runtime matrix, the examples, the recipes and README's code. Redis and the browser
 // have their own configs (vitest.redis.config.ts, vitest.browser.config.ts).
 export default defineConfig({
   test: {
@@ -11,6 +11,7 @@ export default defineConfig({
       "test/node/**/*.test.ts",
       "test/examples/**/*.test.ts",
       "test/recipes/**/*.test.ts",
+      "test/docs/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

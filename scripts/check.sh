@@ -17,9 +17,10 @@ step "lint and format: biome"
 "$bin/biome" ci .
 step "package: build, publint, are-the-types-wrong, npm pack contents"
 npm run build >/dev/null
-"$bin/publint" --strict
-"$bin/attw" --pack . --profile esm-only
-node scripts/check-pack.mjs
+# dist/ is built: packing skips the "prepare" script, which would build it again (into stdout).
+npm_config_ignore_scripts=true "$bin/publint" --strict
+npm_config_ignore_scripts=true "$bin/attw" --pack . --profile esm-only
+npm_config_ignore_scripts=true node scripts/check-pack.mjs
 step "JSR: deno publish --dry-run (no slow types)"
 "$bin/deno" publish --dry-run --allow-dirty
 step "API docs: every export documented with an example, and the reference builds"

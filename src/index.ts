@@ -1,3 +1,33 @@
+/**
+ * Typed WebSocket loops for Node, Bun and Deno, over crossws. A fetch handler calls
+ * {@link upgradeWebSocket} with `onInit`, `onMessage` and `onClose`, and every connection becomes
+ * a small state machine that sees its messages one at a time, in order, and is told exactly once
+ * when it ends.
+ *
+ * This entry point is the runtime-neutral part: the loop, its actions, sending, selectors, brokers
+ * and typed JSON messages. The servers are in `wsloop/node`, `wsloop/bun` and `wsloop/deno` (the
+ * same `serve` on each), hosts that upgrade through crossws use `wsloop/crossws`, the Redis broker
+ * is `wsloop/redis`, and `wsloop/testing` runs handlers in memory.
+ *
+ * @example
+ * ```ts
+ * import { continueConnection, type Connection, type Message, sendText, upgradeWebSocket } from "wsloop";
+ * import { serve } from "wsloop/node"; // or "wsloop/bun", or "wsloop/deno"
+ *
+ * function onMessage(state: null, message: Message<never>, connection: Connection) {
+ *   if (message.type === "text") sendText(connection, `echo: ${message.text}`);
+ *   return continueConnection(state);
+ * }
+ *
+ * await serve({
+ *   fetch: (request) =>
+ *     upgradeWebSocket(request, { dependencies: null, onInit: () => [null], onMessage, onClose: () => {} }),
+ *   port: 3000,
+ * });
+ * ```
+ *
+ * @module
+ */
 export type { Action } from "./core/action.ts";
 export { continueConnection, continueConnectionWithSelector, stopConnection } from "./core/action.ts";
 export type { Broker, MemoryBroker, Payload } from "./core/broker.ts";

@@ -1,4 +1,4 @@
-import { serve } from "../../src/adapters/deno.ts"; // in your project: "jsr:@wsloop/wsloop/deno"
+import { serve } from "../../src/adapters/deno.ts"; // in your project: "wsloop/deno"
 import { main } from "../shared/main.ts";
 
 await main(serve);

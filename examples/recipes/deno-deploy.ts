@@ -1,5 +1,5 @@
 // Deno Deploy (and `deno serve`): the default export's fetch is the whole server.
-import { createDenoHandler } from "../../src/adapters/deno.ts"; // "jsr:@wsloop/wsloop/deno"
+import { createDenoHandler } from "../../src/adapters/deno.ts"; // "wsloop/deno"
 import { echo } from "./echo.ts";
 
 function app(request: Request): Response {

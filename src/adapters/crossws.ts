@@ -1,11 +1,12 @@
 /**
- * wsloop inside hosts that upgrade through crossws themselves: Nitro, h3's `serve`, srvx with
- * crossws. Such a host performs the upgrade for a 426 Response carrying crossws hooks; this turns
- * wsloop's upgrade Response into one.
+ * wsloop inside hosts that upgrade through crossws themselves, such as crossws's own server
+ * (`crossws/server`: srvx with crossws's WebSocket plugin), tested on Node, Bun and Deno. Nitro
+ * upgrades through crossws the same way, untested here. Such a host performs the upgrade for a 426
+ * Response carrying crossws hooks; this turns wsloop's upgrade Response into one.
  *
  * @example
  * ```ts
- * // A Nitro (h3) route
+ * // An h3 route on a crossws host
  * import { toCrossws } from "wsloop/crossws";
  * export default defineHandler((event) => toCrossws(event.req, upgradeWebSocket(event.req, options)));
  * ```

@@ -1,6 +1,7 @@
-// Nitro, or any host that upgrades through crossws itself (h3's and srvx's servers with a
-// `websocket` option): the route hands wsloop's upgrade over with toCrossws.
-import { serve } from "crossws/server"; // what Nitro runs; in a Nitro app, only the route below is yours
+// A host that upgrades through crossws itself: crossws's own server (`crossws/server`, srvx with
+// crossws's WebSocket plugin) running an h3 app. The route hands wsloop's upgrade over with
+// toCrossws. Nitro upgrades through crossws too, but this recipe runs crossws/server, not Nitro.
+import { serve } from "crossws/server";
 import { H3 } from "h3";
 import { toCrossws } from "../../src/adapters/crossws.ts"; // "wsloop/crossws"
 import { echo } from "./echo.ts";
