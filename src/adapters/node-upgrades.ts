@@ -80,7 +80,7 @@ export class NodeUpgrades {
       const serverOptions = {
         maxPayload,
         maxFragments: Math.max(WS_DEFAULT_MAX_FRAGMENTS, Math.ceil(maxPayload / MIN_FRAGMENT_BYTES)),
-        // Pings are answered by answerPing, which never queues more than one pong.
+        // Pings are answered by answerPing, which never queues more than a few pongs.
         autoPong: false,
       };
       // wsloop keeps each socket alive with its own idleTimeout; crossws' sweep is turned off.
@@ -101,27 +101,37 @@ function destroyOnError(this: Duplex): void {
   this.destroy();
 }
 
-// A ping is answered with one pong at a time: while a pong waits to be written (the client is not
-// reading), later pings only replace the payload to answer (RFC 6455 §5.5.3 allows answering the
-// latest ping only). ws' own auto-pong queued one per ping: a ping flood grew memory without bound.
-const pongs = new WeakMap<NodeWebSocket, { next: Uint8Array | undefined }>();
+// Pings are answered with at most PONGS_IN_FLIGHT pongs waiting to be written; past that (the
+// client is not reading), later pings only replace the payload to answer (RFC 6455 §5.5.3 allows
+// answering the latest ping only). ws' own auto-pong queued one per ping: a ping flood grew memory
+// without bound. One pong at a time answered only the first and last of a burst (Autobahn 2.10).
+const PONGS_IN_FLIGHT = 16;
+const pongs = new WeakMap<NodeWebSocket, { inFlight: number; next: Uint8Array | undefined }>();
 
 function answerPing(ws: NodeWebSocket, data: Uint8Array): void {
-  const waiting = pongs.get(ws);
-  if (waiting) {
-    waiting.next = data;
+  let entry = pongs.get(ws);
+  if (!entry) {
+    entry = { inFlight: 0, next: undefined };
+    pongs.set(ws, entry);
+  }
+  if (entry.inFlight >= PONGS_IN_FLIGHT) {
+    entry.next = data;
     return;
   }
-  const entry: { next: Uint8Array | undefined } = { next: undefined };
-  pongs.set(ws, entry);
+  const state = entry;
   const written = (error?: Error): void => {
-    const next = entry.next;
-    entry.next = undefined;
-    if (!error && next && ws.readyState === OPEN) ws.pong(next, false, written);
-    else pongs.delete(ws);
+    state.inFlight--;
+    const next = state.next;
+    state.next = undefined;
+    if (!error && next && ws.readyState === OPEN) pong(next);
+    else if (state.inFlight === 0) pongs.delete(ws);
   };
-  if (ws.readyState === OPEN) ws.pong(data, false, written);
-  else pongs.delete(ws);
+  const pong = (payload: Uint8Array): void => {
+    state.inFlight++;
+    ws.pong(payload, false, written);
+  };
+  if (ws.readyState === OPEN) pong(data);
+  else if (state.inFlight === 0) pongs.delete(ws);
 }
 
 /**

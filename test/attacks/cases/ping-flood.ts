@@ -1,5 +1,7 @@
 // A client that pings without ever reading: `ws` used to queue one pong per ping on Node (1 million
-// pings took a server from 84 to 535 MiB). Now a ping waits for the previous pong to be written.
+// pings took a server from 84 to 535 MiB). Now a few pongs may wait to be written, later pings only
+// replace the payload to answer; a burst of pings from a client that reads gets every pong.
+import type { Socket } from "node:net";
 import { expect, it } from "vitest";
 import { open } from "../../matrix/client.ts";
 import type { FixtureServer, Runtime } from "../../matrix/server.ts";
@@ -23,6 +25,16 @@ export function defineAttacks(_runtime: Runtime, server: () => FixtureServer): v
     client.socket.close();
   });
 
+  it("answers each of 10 pings sent in one write with its own payload (Autobahn case 2.10)", async () => {
+    const socket = await deafUpgrade(`${server().ws}/ws/echo`);
+    const payloads = Array.from({ length: 10 }, (_, i) => `payload ${i}`);
+    const pongs = readPongs(socket, payloads.length, 5_000);
+    socket.resume();
+    await send(socket, Buffer.concat(payloads.map((text) => bigFrame(0x9, new TextEncoder().encode(text)))));
+    expect(await pongs).toEqual(payloads);
+    socket.destroy();
+  });
+
   it(`stays bounded under ${PINGS / 1000}k pings from a client that never reads`, async () => {
     const before = await rss(server().http);
     const socket = await deafUpgrade(`${server().ws}/ws/echo`);
@@ -38,5 +50,30 @@ export function defineAttacks(_runtime: Runtime, server: () => FixtureServer): v
     socket.destroy();
     // ~26 MB of pings went in; one pong per ping would have queued ~27 MB of frames, several times that in memory.
     expect(growth).toBeLessThan(48 * 1024 * 1024);
+  });
+}
+
+/** The payloads of the first `count` pongs the server sends on `socket` (fewer if `ms` pass first). */
+function readPongs(socket: Socket, count: number, ms: number): Promise<string[]> {
+  return new Promise((resolve) => {
+    const pongs: string[] = [];
+    let data = Buffer.alloc(0);
+    const finish = () => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      resolve(pongs);
+    };
+    const timer = setTimeout(finish, ms);
+    // Server frames are unmasked; pongs carry at most 125 bytes, so no extended length here.
+    const onData = (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      while (data.length >= 2 && data.length >= 2 + ((data[1] as number) & 0x7f)) {
+        const length = (data[1] as number) & 0x7f;
+        if (((data[0] as number) & 0x0f) === 0xa) pongs.push(data.subarray(2, 2 + length).toString());
+        data = data.subarray(2 + length);
+      }
+      if (pongs.length >= count) finish();
+    };
+    socket.on("data", onData);
   });
 }
