@@ -23,7 +23,7 @@ export function tryUpgradeRequest(req: IncomingMessage): Request | undefined {
   }
 }
 
-class UpgradeRequest {
+export class UpgradeRequest {
   readonly url: string;
   readonly method: string;
   readonly #raw: string[];
@@ -34,6 +34,15 @@ class UpgradeRequest {
     this.url = url;
     this.method = method;
     this.#raw = raw;
+  }
+
+  /**
+   * The upgrade was accepted: the Headers made for the app's checks are dropped (~0.9 KB that
+   * would live as long as the socket). The raw headers stay (Node keeps them anyway); a later
+   * `headers` makes them again.
+   */
+  static handedOff(request: Request): void {
+    if (request instanceof UpgradeRequest) request.#headers = undefined;
   }
 
   get headers(): Headers {

@@ -8,7 +8,7 @@ import type { Session } from "../core/session.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
 import { createLoops, type Loops } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
-import { tryUpgradeRequest } from "./node-upgrade-request.ts";
+import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
 import type { FetchHandler } from "./types.ts";
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;
@@ -62,6 +62,7 @@ export class NodeUpgrades {
     if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
     const outcome = await this.#loops.route(request);
     if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
+    UpgradeRequest.handedOff(request);
     try {
       if (socket.destroyed) return;
       // crossws runs the upgrade hook (which takes the routed upgrade) and ws opens the socket
