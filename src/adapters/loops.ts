@@ -41,6 +41,13 @@ export interface LoopsOptions {
    * to the session themselves, and the hook's report is ignored.
    */
   watchClose?: (peer: Peer, session: Session) => void;
+  /**
+   * Set by runtimes whose close event says 1006 after they closed the socket with a code of their
+   * own for a protocol error (Node's ws): `watchErrors` runs at open, `closeSent` at close names
+   * the close frame the runtime sent, if any.
+   */
+  watchErrors?: (peer: Peer) => void;
+  closeSent?: (peer: Peer) => { code: number; reason: string } | undefined;
   /** Leave the subprotocol out of the upgrade: the adapter puts it on the handshake response itself. */
   omitProtocol?: boolean;
   /**
@@ -189,15 +196,32 @@ async function finishAll(sessions: Set<Session>, onError: (error: unknown) => vo
  * (120 s by default): once closed, the peer lets go of everything it holds (the request and its
  * headers, the context, the topics) and the listener removes itself, so only the socket stays.
  */
-export function closeFromSocket(peer: Peer, session: Session): void {
+export function closeFromSocket(peer: Peer, _session: Session): void {
+  const socket = socketOf(peer) as WebSocket;
+  // One listener for every socket, and the peer in a WeakMap: no closure per connection.
+  closingPeers.set(socket, peer);
+  socket.addEventListener("close", onSocketClose, { once: true });
+}
+
+const closingPeers = new WeakMap<object, Peer>();
+
+function onSocketClose(event: CloseEvent): void {
+  const socket = event.currentTarget as WebSocket;
+  const peer = closingPeers.get(socket);
+  if (!peer) return;
+  closingPeers.delete(socket);
+  // The close hook (crossws' own listener, which ran first) left the session in the context for this.
+  const session = peer.context[KEY];
+  peer.context[KEY] = undefined;
+  if (session instanceof Session) session.closed(event.code || 1006, event.reason);
   const internal = peer as unknown as { _internal: { ws: WebSocket; namespace?: string }; _topics?: Set<string> };
-  const socket = internal._internal.ws;
-  const onClose = (event: CloseEvent) => {
-    session.closed(event.code || 1006, event.reason);
-    internal._internal = { ws: socket, namespace: internal._internal.namespace };
-    internal._topics = new Set();
-  };
-  socket.addEventListener("close", onClose, { once: true });
+  internal._internal = { ws: socket, namespace: internal._internal.namespace };
+  internal._topics = new Set();
+}
+
+/** The runtime's socket under a crossws peer, without `peer.websocket` (a Proxy, made once and kept). */
+export function socketOf(peer: Peer): object {
+  return (peer as unknown as { _internal: { ws: object } })._internal.ws;
 }
 
 /**
@@ -230,7 +254,7 @@ export interface Registry {
 
 /** The hooks that run a Session for each peer, from open to close, tracked in `registry` if given. */
 export function sessionHooks(options: PeerOptions, registry?: Registry): Partial<Hooks> {
-  const { watchClose } = options;
+  const { watchClose, watchErrors, closeSent } = options;
   const sessions = registry?.sessions;
   const forget = sessions ? (session: Session) => void sessions.delete(session) : undefined;
   return {
@@ -243,6 +267,7 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
       registry?.sockets.add(peer, transport);
       registry?.opened(pending, session);
       watchClose?.(peer, session);
+      watchErrors?.(peer);
       // Registered first: a loop that ends inside onInit then leaves the registry as well.
       session.start();
     },
@@ -260,12 +285,14 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
     },
     close(peer, details) {
       registry?.sockets.delete(peer);
+      // The adapter's own close listener reports it (and lets go of the session).
+      if (watchClose) return;
       const session = peer.context[KEY];
       // The runtime may keep the closed socket (and the peer) for a while: it need not keep the session.
       peer.context[KEY] = undefined;
-      if (watchClose) return;
+      const sent = closeSent?.(peer);
       // 1005: the close frame carried no code (RFC 6455 §7.1.5).
-      if (session instanceof Session) session.closed(details.code ?? 1005, details.reason ?? "");
+      if (session instanceof Session) session.closed(sent?.code ?? details.code ?? 1005, sent?.reason ?? details.reason ?? "");
     },
   };
 }
@@ -367,7 +394,7 @@ export class OpenSockets {
  * the TCP connection at once, as Deno itself does for a client that misses its idle pings.
  */
 export function terminateDenoSocket(peer: Peer): void {
-  const socket = (peer as unknown as { _internal: { ws: object } })._internal.ws;
+  const socket = socketOf(peer);
   const ridKey = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === "[[rid]]");
   const deno = (globalThis as unknown as { Deno?: Record<symbol, { core?: { tryClose?(rid: number): void } }> }).Deno;
   const internal = deno && (deno as unknown as { internal?: symbol }).internal;
