@@ -301,15 +301,23 @@ function limitsOf(options: LimitOptions): Limits {
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
   if (!(idleTimeout >= 0 && idleTimeout <= MAX_IDLE_TIMEOUT))
     throw new RangeError(`upgradeWebSocket: idleTimeout must be a number of seconds from 0 to ${MAX_IDLE_TIMEOUT}`);
-  return {
-    maxMessageSize,
-    maxBufferedAmount,
-    slowConsumerLimit,
-    maxQueuedBytes,
-    idleTimeout,
-    closeTimeout: timerSeconds("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
-  };
+  const closeTimeout = timerSeconds("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
+  // Each connection keeps its limits: connections with the same ones share one object.
+  const last = lastLimits;
+  if (
+    last?.maxMessageSize === maxMessageSize &&
+    last.maxBufferedAmount === maxBufferedAmount &&
+    last.slowConsumerLimit === slowConsumerLimit &&
+    last.maxQueuedBytes === maxQueuedBytes &&
+    last.idleTimeout === idleTimeout &&
+    last.closeTimeout === closeTimeout
+  )
+    return last;
+  lastLimits = { maxMessageSize, maxBufferedAmount, slowConsumerLimit, maxQueuedBytes, idleTimeout, closeTimeout };
+  return lastLimits;
 }
+
+let lastLimits: Limits | undefined;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
