@@ -1,5 +1,5 @@
 import { ActionImpl, notAnAction, STOP } from "./action.ts";
-import { LiveConnection, nextConnectionId, type Transport } from "./connection.ts";
+import { LiveConnection, nextConnectionSerial, type Transport } from "./connection.ts";
 import { keepAlive, type Liveness } from "./keepalive.ts";
 import { Mailbox } from "./mailbox.ts";
 import type { Message } from "./message.ts";
@@ -59,7 +59,14 @@ export class Session {
   constructor(pending: PendingUpgrade, transport: Transport, onFinish?: (session: Session) => void) {
     this.#options = pending.options;
     this.#onFinish = onFinish;
-    this.connection = new LiveConnection(nextConnectionId(), pending.request, pending.protocol, transport, pending.limits, this);
+    this.connection = new LiveConnection(
+      nextConnectionSerial(),
+      pending.request,
+      pending.protocol,
+      transport,
+      pending.limits,
+      this,
+    );
   }
 
   /** Runs `onInit`. Adapters call it once, after registering the session. */
