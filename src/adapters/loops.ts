@@ -297,9 +297,11 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
   };
 }
 
-/** A crossws peer as the loop's Transport: one class, so a connection carries no closures of its own. */
-class PeerTransport implements Transport {
-  readonly native: NativeTopics | undefined;
+/**
+ * A crossws peer as the loop's Transport: one class, so a connection carries no closures of its
+ * own; where the runtime has native topics (Bun), also the peer's side of them.
+ */
+class PeerTransport implements Transport, NativeTopics {
   readonly #options: PeerOptions;
 
   constructor(
@@ -307,7 +309,23 @@ class PeerTransport implements Transport {
     options: PeerOptions,
   ) {
     this.#options = options;
-    this.native = options.hub ? new PeerTopics(peer, options.hub) : undefined;
+  }
+
+  get native(): NativeTopics | undefined {
+    return this.#options.hub ? this : undefined;
+  }
+
+  get hub(): NativeTopics["hub"] {
+    return this.#options.hub as NativeTopics["hub"];
+  }
+
+  /** crossws' subscribe reaches Bun's ws.subscribe. */
+  subscribe(topic: string): void {
+    this.peer.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.peer.unsubscribe(topic);
   }
 
   send(data: string | Uint8Array): boolean {
@@ -403,22 +421,6 @@ export function terminateDenoSocket(peer: Peer): void {
   if (tryClose && typeof rid === "number") tryClose(rid);
   // Without Deno's internals (a future Deno), close() is the best left: the idle timeout ends it.
   else (socket as WebSocket).close();
-}
-
-/** A peer's side of the runtime's native topics (Bun): crossws' subscribe reaches ws.subscribe. */
-class PeerTopics implements NativeTopics {
-  constructor(
-    readonly peer: Peer,
-    readonly hub: NativeTopics["hub"],
-  ) {}
-
-  subscribe(topic: string): void {
-    this.peer.subscribe(topic);
-  }
-
-  unsubscribe(topic: string): void {
-    this.peer.unsubscribe(topic);
-  }
 }
 
 /** Node and Bun hand us Buffers (already Uint8Arrays), Deno an ArrayBuffer: neither is copied. */
