@@ -31,7 +31,8 @@ const port = await new Promise<number>((resolve, reject) => {
 });
 const base = `127.0.0.1:${port}`;
 const get = async (path: string) => (await fetch(`http://${base}${path}`)).text();
-const heap = async () => JSON.parse(await get("/heap")) as { rss: number; heapUsed: number };
+type Memory = { rss: number; heapUsed: number; heapTotal: number; external: number };
+const heap = async () => JSON.parse(await get("/heap")) as Memory;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
 
 function open(): Promise<WebSocket> {
@@ -53,10 +54,17 @@ for (let i = 0; i < connections; i += 250)
 await settle();
 const after = await heap();
 if (snapshots) await get(`/snapshot?file=${snapshots}-after.heapsnapshot`);
-const per = (key: "rss" | "heapUsed") => Math.round((after[key] - before[key]) / connections);
-console.log(
-  `RESULT ${JSON.stringify({ runtime, kind, connections, heapPerConnection: per("heapUsed"), rssPerConnection: per("rss") })}`,
-);
+const per = (key: keyof Memory) => Math.round((after[key] - before[key]) / connections);
+const result = {
+  runtime,
+  kind,
+  connections,
+  heapPerConnection: per("heapUsed"),
+  heapTotalPerConnection: per("heapTotal"),
+  externalPerConnection: per("external"),
+  rssPerConnection: per("rss"),
+};
+console.log(`RESULT ${JSON.stringify(result)}`);
 for (const socket of [...warm, ...sockets]) socket.close();
 child.kill("SIGKILL");
 process.exit(0);

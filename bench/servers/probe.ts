@@ -8,10 +8,10 @@ const gc = (): void => {
   else (globalThis as { gc?: () => void }).gc?.();
 };
 
-const memory = (): { rss: number; heapUsed: number } => {
+const memory = (): { rss: number; heapUsed: number; heapTotal: number; external: number } => {
   for (let i = 0; i < 3; i++) gc();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss, heapUsed };
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  return { rss, heapUsed, heapTotal, external };
 };
 
 /** The answer for /heap (GC, then RSS and heap used) and /snapshot?file=..., or undefined for other paths. */
