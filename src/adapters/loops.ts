@@ -231,6 +231,11 @@ export function socketOf(peer: Peer): object {
  */
 const NAMESPACE = "wsloop";
 
+/** crossws' getNamespace for wsloop's own adapters: without it, crossws parses each upgrade's URL for a path it then drops. */
+export function wsloopNamespace(): string {
+  return NAMESPACE;
+}
+
 /** What the upgrade hook answers for an accepted upgrade: the peer's context, and the subprotocol. */
 export function upgradeOutcome(
   pending: PendingUpgrade,

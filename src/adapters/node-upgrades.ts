@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import type { Hooks, Peer } from "crossws";
 import nodeAdapter from "crossws/adapters/node";
 import type { PendingUpgrade } from "../core/upgrade.ts";
-import { createLoops, type Loops, socketOf } from "./loops.ts";
+import { createLoops, type Loops, socketOf, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
 import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
 import type { FetchHandler } from "./types.ts";
@@ -83,7 +83,7 @@ export class NodeUpgrades {
         autoPong: false,
       };
       // wsloop keeps each socket alive with its own idleTimeout; crossws' sweep is turned off.
-      adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions });
+      adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions, getNamespace: wsloopNamespace });
       this.#adapters.set(size, adapter);
     }
     return adapter;
