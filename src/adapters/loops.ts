@@ -98,7 +98,13 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     if (closing) return shuttingDown();
     const outcome = runFetch(fetch, request, onError);
     running.add(outcome);
-    const response = await outcome.finally(() => running.delete(outcome));
+    let response: Response;
+    try {
+      response = await outcome;
+    } finally {
+      // Without .finally: no closure and two promises fewer per upgrade.
+      running.delete(outcome);
+    }
     const pending = takeUpgrade(request, response);
     if (!pending) return response;
     if (closing) return shuttingDown();
