@@ -1,8 +1,13 @@
 // Raw crossws on whichever runtime runs this file: its adapter, its hooks, its pub/sub.
 import type { Hooks } from "crossws";
+import { probe } from "./probe.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
-const rss = () => new Response(String(process.memoryUsage().rss));
+// /rss, and bench/memory's /heap and /snapshot; undefined for an upgrade.
+const diagnostics = (request: Request) => {
+  const url = new URL(request.url);
+  return url.pathname === "/rss" ? new Response(String(process.memoryUsage().rss)) : probe(url);
+};
 
 // Every adapter takes the same hooks; `publish` is bound once the adapter exists.
 let publish: (topic: string, data: string) => void = () => {};
@@ -28,7 +33,10 @@ if (runtime === "node") {
   const ws = nodeAdapter(options);
   publish = (topic, data) => ws.publish(topic, data);
   const server = createServer((req, res) => {
-    if (req.url === "/rss") res.end(String(process.memoryUsage().rss));
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const probed = probe(url);
+    if (probed) void probed.text().then((text) => res.end(text));
+    else if (req.url === "/rss") res.end(String(process.memoryUsage().rss));
     else res.writeHead(404).end();
   });
   server.on("upgrade", (req, socket, head) => void ws.handleUpgrade(req, socket, head));
@@ -43,7 +51,7 @@ if (runtime === "node") {
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
-    fetch: (request, server) => (new URL(request.url).pathname === "/rss" ? rss() : ws.handleUpgrade(request, server)),
+    fetch: (request, server) => diagnostics(request) ?? ws.handleUpgrade(request, server),
     websocket: ws.websocket,
   });
   console.log(`READY ${server.port}`);
@@ -54,7 +62,6 @@ if (runtime === "node") {
   const deno = (globalThis as unknown as { Deno: { serve: (...args: unknown[]) => unknown } }).Deno;
   deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: ({ port }: { port: number }) => console.log(`READY ${port}`) },
-    (request: Request, info: unknown) =>
-      new URL(request.url).pathname === "/rss" ? rss() : ws.handleUpgrade(request, info as never),
+    (request: Request, info: unknown) => diagnostics(request) ?? ws.handleUpgrade(request, info as never),
   );
 }

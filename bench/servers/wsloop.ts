@@ -13,6 +13,7 @@ import {
   sendText,
   upgradeWebSocket,
 } from "../../src/index.ts";
+import { probe } from "./probe.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 
@@ -50,6 +51,8 @@ const broker = createMemoryBroker();
 function app(request: Request): Response {
   const url = new URL(request.url);
   if (url.pathname === "/rss") return new Response(String(process.memoryUsage().rss));
+  const probed = probe(url);
+  if (probed) return probed;
   // No keepalive, like the raw and crossws servers here: the figures compare the loops alone.
   return upgradeWebSocket(request, {
     dependencies: { broker, sub: url.searchParams.get("sub") },

@@ -12,7 +12,7 @@ import type { Server as BunServer, WebSocketHandler } from "bun";
 import bunAdapter from "crossws/adapters/bun";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
-import { createLoops } from "./loops.ts";
+import { createLoops, wsloopNamespace } from "./loops.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
@@ -88,7 +88,7 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
   const hub = { publish: (topic: string, data: string | Uint8Array) => void server?.publish(topic, data) };
   const loops = createLoops(fetch, { onError, canPing: true, sendAnswersBytes: true, blankProtocol: true, hub });
   // wsloop keeps each socket alive with its own idleTimeout; Bun's server-wide one is turned off.
-  const ws = bunAdapter({ hooks: loops.hooks, idleTimeout: 0 });
+  const ws = bunAdapter({ hooks: loops.hooks, idleTimeout: 0, getNamespace: wsloopNamespace });
   const handler = ws.websocket as unknown as WebSocketHandler<Data>;
   const websocket: WebSocketHandler<Data> = {
     ...handler,

@@ -11,7 +11,7 @@
 import denoAdapter from "crossws/adapters/deno";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
-import { closeFromSocket, createLoops, terminateDenoSocket } from "./loops.ts";
+import { closeFromSocket, createLoops, terminateDenoSocket, wsloopNamespace } from "./loops.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
@@ -78,7 +78,7 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
   const adapterFor = (idleTimeout: number) => {
     let adapter = adapters.get(idleTimeout);
     if (!adapter) {
-      adapter = denoAdapter({ hooks: loops.hooks, idleTimeout });
+      adapter = denoAdapter({ hooks: loops.hooks, idleTimeout, getNamespace: wsloopNamespace });
       adapters.set(idleTimeout, adapter);
     }
     return adapter;

@@ -41,6 +41,13 @@ export interface LoopsOptions {
    * to the session themselves, and the hook's report is ignored.
    */
   watchClose?: (peer: Peer, session: Session) => void;
+  /**
+   * Set by runtimes whose close event says 1006 after they closed the socket with a code of their
+   * own for a protocol error (Node's ws): `watchErrors` runs at open, `closeSent` at close names
+   * the close frame the runtime sent, if any.
+   */
+  watchErrors?: (peer: Peer) => void;
+  closeSent?: (peer: Peer) => { code: number; reason: string } | undefined;
   /** Leave the subprotocol out of the upgrade: the adapter puts it on the handshake response itself. */
   omitProtocol?: boolean;
   /**
@@ -91,7 +98,13 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     if (closing) return shuttingDown();
     const outcome = runFetch(fetch, request, onError);
     running.add(outcome);
-    const response = await outcome.finally(() => running.delete(outcome));
+    let response: Response;
+    try {
+      response = await outcome;
+    } finally {
+      // Without .finally: no closure and two promises fewer per upgrade.
+      running.delete(outcome);
+    }
     const pending = takeUpgrade(request, response);
     if (!pending) return response;
     if (closing) return shuttingDown();
@@ -189,15 +202,32 @@ async function finishAll(sessions: Set<Session>, onError: (error: unknown) => vo
  * (120 s by default): once closed, the peer lets go of everything it holds (the request and its
  * headers, the context, the topics) and the listener removes itself, so only the socket stays.
  */
-export function closeFromSocket(peer: Peer, session: Session): void {
+export function closeFromSocket(peer: Peer, _session: Session): void {
+  const socket = socketOf(peer) as WebSocket;
+  // One listener for every socket, and the peer in a WeakMap: no closure per connection.
+  closingPeers.set(socket, peer);
+  socket.addEventListener("close", onSocketClose, { once: true });
+}
+
+const closingPeers = new WeakMap<object, Peer>();
+
+function onSocketClose(event: CloseEvent): void {
+  const socket = event.currentTarget as WebSocket;
+  const peer = closingPeers.get(socket);
+  if (!peer) return;
+  closingPeers.delete(socket);
+  // The close hook (crossws' own listener, which ran first) left the session in the context for this.
+  const session = peer.context[KEY];
+  peer.context[KEY] = undefined;
+  if (session instanceof Session) session.closed(event.code || 1006, event.reason);
   const internal = peer as unknown as { _internal: { ws: WebSocket; namespace?: string }; _topics?: Set<string> };
-  const socket = internal._internal.ws;
-  const onClose = (event: CloseEvent) => {
-    session.closed(event.code || 1006, event.reason);
-    internal._internal = { ws: socket, namespace: internal._internal.namespace };
-    internal._topics = new Set();
-  };
-  socket.addEventListener("close", onClose, { once: true });
+  internal._internal = { ws: socket, namespace: internal._internal.namespace };
+  internal._topics = new Set();
+}
+
+/** The runtime's socket under a crossws peer, without `peer.websocket` (a Proxy, made once and kept). */
+export function socketOf(peer: Peer): object {
+  return (peer as unknown as { _internal: { ws: object } })._internal.ws;
 }
 
 /**
@@ -206,6 +236,11 @@ export function closeFromSocket(peer: Peer, session: Session): void {
  * not use crossws' per-namespace publishing, so one constant key is enough.
  */
 const NAMESPACE = "wsloop";
+
+/** crossws' getNamespace for wsloop's own adapters: without it, crossws parses each upgrade's URL for a path it then drops. */
+export function wsloopNamespace(): string {
+  return NAMESPACE;
+}
 
 /** What the upgrade hook answers for an accepted upgrade: the peer's context, and the subprotocol. */
 export function upgradeOutcome(
@@ -230,7 +265,7 @@ export interface Registry {
 
 /** The hooks that run a Session for each peer, from open to close, tracked in `registry` if given. */
 export function sessionHooks(options: PeerOptions, registry?: Registry): Partial<Hooks> {
-  const { watchClose } = options;
+  const { watchClose, watchErrors, closeSent } = options;
   const sessions = registry?.sessions;
   const forget = sessions ? (session: Session) => void sessions.delete(session) : undefined;
   return {
@@ -243,6 +278,7 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
       registry?.sockets.add(peer, transport);
       registry?.opened(pending, session);
       watchClose?.(peer, session);
+      watchErrors?.(peer);
       // Registered first: a loop that ends inside onInit then leaves the registry as well.
       session.start();
     },
@@ -260,19 +296,23 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
     },
     close(peer, details) {
       registry?.sockets.delete(peer);
+      // The adapter's own close listener reports it (and lets go of the session).
+      if (watchClose) return;
       const session = peer.context[KEY];
       // The runtime may keep the closed socket (and the peer) for a while: it need not keep the session.
       peer.context[KEY] = undefined;
-      if (watchClose) return;
+      const sent = closeSent?.(peer);
       // 1005: the close frame carried no code (RFC 6455 §7.1.5).
-      if (session instanceof Session) session.closed(details.code ?? 1005, details.reason ?? "");
+      if (session instanceof Session) session.closed(sent?.code ?? details.code ?? 1005, sent?.reason ?? details.reason ?? "");
     },
   };
 }
 
-/** A crossws peer as the loop's Transport: one class, so a connection carries no closures of its own. */
-class PeerTransport implements Transport {
-  readonly native: NativeTopics | undefined;
+/**
+ * A crossws peer as the loop's Transport: one class, so a connection carries no closures of its
+ * own; where the runtime has native topics (Bun), also the peer's side of them.
+ */
+class PeerTransport implements Transport, NativeTopics {
   readonly #options: PeerOptions;
 
   constructor(
@@ -280,7 +320,23 @@ class PeerTransport implements Transport {
     options: PeerOptions,
   ) {
     this.#options = options;
-    this.native = options.hub ? new PeerTopics(peer, options.hub) : undefined;
+  }
+
+  get native(): NativeTopics | undefined {
+    return this.#options.hub ? this : undefined;
+  }
+
+  get hub(): NativeTopics["hub"] {
+    return this.#options.hub as NativeTopics["hub"];
+  }
+
+  /** crossws' subscribe reaches Bun's ws.subscribe. */
+  subscribe(topic: string): void {
+    this.peer.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.peer.unsubscribe(topic);
   }
 
   send(data: string | Uint8Array): boolean {
@@ -367,7 +423,7 @@ export class OpenSockets {
  * the TCP connection at once, as Deno itself does for a client that misses its idle pings.
  */
 export function terminateDenoSocket(peer: Peer): void {
-  const socket = (peer as unknown as { _internal: { ws: object } })._internal.ws;
+  const socket = socketOf(peer);
   const ridKey = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === "[[rid]]");
   const deno = (globalThis as unknown as { Deno?: Record<symbol, { core?: { tryClose?(rid: number): void } }> }).Deno;
   const internal = deno && (deno as unknown as { internal?: symbol }).internal;
@@ -376,22 +432,6 @@ export function terminateDenoSocket(peer: Peer): void {
   if (tryClose && typeof rid === "number") tryClose(rid);
   // Without Deno's internals (a future Deno), close() is the best left: the idle timeout ends it.
   else (socket as WebSocket).close();
-}
-
-/** A peer's side of the runtime's native topics (Bun): crossws' subscribe reaches ws.subscribe. */
-class PeerTopics implements NativeTopics {
-  constructor(
-    readonly peer: Peer,
-    readonly hub: NativeTopics["hub"],
-  ) {}
-
-  subscribe(topic: string): void {
-    this.peer.subscribe(topic);
-  }
-
-  unsubscribe(topic: string): void {
-    this.peer.unsubscribe(topic);
-  }
 }
 
 /** Node and Bun hand us Buffers (already Uint8Arrays), Deno an ArrayBuffer: neither is copied. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
+import { kHeader } from "../core/upgrade.ts";
 
 /**
  * The Request an app sees for a Node upgrade: what Bun and Deno would hand it (the method as sent,
@@ -23,7 +24,7 @@ export function tryUpgradeRequest(req: IncomingMessage): Request | undefined {
   }
 }
 
-class UpgradeRequest {
+export class UpgradeRequest {
   readonly url: string;
   readonly method: string;
   readonly #raw: string[];
@@ -34,6 +35,29 @@ class UpgradeRequest {
     this.url = url;
     this.method = method;
     this.#raw = raw;
+  }
+
+  /**
+   * The upgrade was accepted: the Headers made for the app's checks are dropped (~0.9 KB that
+   * would live as long as the socket). The raw headers stay (Node keeps them anyway); a later
+   * `headers` makes them again.
+   */
+  static handedOff(request: Request): void {
+    if (request instanceof UpgradeRequest) request.#headers = undefined;
+  }
+
+  /** headers.get(name) for a lower-case name, read off the raw headers unless a Headers exists already. */
+  [kHeader](name: string): string | null {
+    if (this.#headers) return this.#headers.get(name);
+    const raw = this.#raw;
+    let value: string | null = null;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i] as string;
+      if (key.length !== name.length || key.toLowerCase() !== name) continue;
+      const found = trimHttpWhitespace(raw[i + 1] as string);
+      value = value === null ? found : `${value}, ${found}`;
+    }
+    return value;
   }
 
   get headers(): Headers {
@@ -105,6 +129,19 @@ class UpgradeRequest {
   text(): Promise<string> {
     return Promise.resolve("");
   }
+}
+
+/** What Headers strips from a value's ends: HTTP whitespace (tab, LF, CR, space), nothing else. */
+function trimHttpWhitespace(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
+  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
+function isHttpWhitespace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
 // `request instanceof Request` holds, as for crossws' own lazy request.

@@ -4,11 +4,10 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Hooks, Peer } from "crossws";
 import nodeAdapter from "crossws/adapters/node";
-import type { Session } from "../core/session.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
-import { createLoops, type Loops } from "./loops.ts";
+import { createLoops, type Loops, socketOf, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
-import { tryUpgradeRequest } from "./node-upgrade-request.ts";
+import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
 import type { FetchHandler } from "./types.ts";
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;
@@ -17,8 +16,7 @@ type NodeAdapter = ReturnType<typeof nodeAdapter>;
 interface NodeWebSocket {
   readonly readyState: number;
   pong(data: Uint8Array, mask: boolean, cb: (error?: Error) => void): void;
-  on(event: "error", listener: (error: Error) => void): void;
-  once(event: "close", listener: (code: number, reason: Buffer) => void): void;
+  on(event: "error", listener: (this: NodeWebSocket, error: Error) => void): void;
 }
 
 const OPEN = 1;
@@ -36,13 +34,13 @@ export class NodeUpgrades {
   readonly #hooks: Partial<Hooks>;
 
   constructor(fetch: FetchHandler, onError: (error: unknown) => void) {
-    this.#loops = createLoops(fetch, { onError, canPing: true, watchClose: closeFromWs });
+    this.#loops = createLoops(fetch, { onError, canPing: true, watchErrors, closeSent });
     const { ping } = this.#loops.hooks;
     this.#hooks = {
       ...this.#loops.hooks,
       ping(peer, data) {
         void ping?.(peer, data);
-        answerPing(peer.websocket as unknown as NodeWebSocket, data);
+        answerPing(socketOf(peer) as NodeWebSocket, data);
       },
     };
   }
@@ -62,6 +60,7 @@ export class NodeUpgrades {
     if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
     const outcome = await this.#loops.route(request);
     if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
+    UpgradeRequest.handedOff(request);
     try {
       if (socket.destroyed) return;
       // crossws runs the upgrade hook (which takes the routed upgrade) and ws opens the socket
@@ -84,7 +83,7 @@ export class NodeUpgrades {
         autoPong: false,
       };
       // wsloop keeps each socket alive with its own idleTimeout; crossws' sweep is turned off.
-      adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions });
+      adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions, getNamespace: wsloopNamespace });
       this.#adapters.set(size, adapter);
     }
     return adapter;
@@ -137,16 +136,22 @@ function answerPing(ws: NodeWebSocket, data: Uint8Array): void {
 /**
  * ws reports a protocol error (invalid UTF-8, a reserved opcode, an oversize message) with the close
  * code it sends, then 'close' with 1006 because the client sent no close frame: the session hears
- * the code that actually closed the socket.
+ * the code that actually closed the socket. One listener for every socket (no closure per
+ * connection); the code is kept only for a socket that had such an error.
  */
-function closeFromWs(peer: Peer, session: Session): void {
-  const ws = peer.websocket as unknown as NodeWebSocket;
-  let sent: { code: number; reason: string } | undefined;
-  ws.on("error", (error) => {
-    const code = statusCodeOf(error);
-    if (code !== undefined) sent ??= { code, reason: error.message };
-  });
-  ws.once("close", (code, reason) => session.closed(sent?.code ?? code ?? 1005, sent?.reason ?? reason.toString()));
+function watchErrors(peer: Peer): void {
+  (socketOf(peer) as NodeWebSocket).on("error", recordCloseSent);
+}
+
+const closesSent = new WeakMap<NodeWebSocket, { code: number; reason: string }>();
+
+function recordCloseSent(this: NodeWebSocket, error: Error): void {
+  const code = statusCodeOf(error);
+  if (code !== undefined && !closesSent.has(this)) closesSent.set(this, { code, reason: error.message });
+}
+
+function closeSent(peer: Peer): { code: number; reason: string } | undefined {
+  return closesSent.get(socketOf(peer) as NodeWebSocket);
 }
 
 /** ws keeps the close code of a protocol error under a private `Symbol("status-code")`. */

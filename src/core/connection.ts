@@ -74,14 +74,23 @@ export class LiveConnection implements Connection {
   memberships: Membership[] | undefined;
 
   constructor(
-    readonly id: string,
+    /** The connection's number in this process; its id is made from it when first read. */
+    serial: number,
     readonly request: Request,
     readonly protocol: string,
     readonly transport: Transport,
     readonly limits: Limits,
     /** Told to close once the client is `slowConsumerLimit` bytes behind (the connection's loop). */
     readonly owner: { closeWith(code: number, reason: string): void },
-  ) {}
+  ) {
+    this.#id = serial;
+  }
+
+  /** Unique within the process (and, with overwhelming probability, across processes). */
+  get id(): string {
+    if (typeof this.#id === "number") this.#id = `${prefix}-${this.#id.toString(36)}`;
+    return this.#id;
+  }
 
   /** Starts the closing handshake; a client that has not finished it within CLOSE_GRACE_MS is dropped. */
   close(code: number, reason: string): void {
@@ -112,6 +121,7 @@ export class LiveConnection implements Connection {
     clearTimeout(this.#graceTimer);
   }
 
+  #id: number | string;
   #gone = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 }
@@ -187,7 +197,7 @@ function tooLarge(size: number, limit: number): Result<void, SendError> {
 let counter = 0;
 const prefix = crypto.randomUUID().slice(0, 8);
 
-/** A process-unique id without the cost of a UUID per connection. */
-export function nextConnectionId(): string {
-  return `${prefix}-${(++counter).toString(36)}`;
+/** A process-unique serial, made into an id (without the cost of a UUID) when the app reads one. */
+export function nextConnectionSerial(): number {
+  return ++counter;
 }

@@ -1,5 +1,5 @@
 import { ActionImpl, notAnAction, STOP } from "./action.ts";
-import { LiveConnection, nextConnectionId, type Transport } from "./connection.ts";
+import { LiveConnection, nextConnectionSerial, type Transport } from "./connection.ts";
 import { keepAlive, type Liveness } from "./keepalive.ts";
 import { Mailbox } from "./mailbox.ts";
 import type { Message } from "./message.ts";
@@ -42,13 +42,15 @@ export class Session {
   readonly connection: LiveConnection;
   readonly #options: UpgradeOptions<unknown, unknown, unknown>;
   readonly #onFinish: ((session: Session) => void) | undefined;
-  readonly #mailbox = new Mailbox<Mail>();
+  /** Made at the first mail that has to wait: an idle connection, whose frames are handled at once, has none. */
+  #mailbox: Mailbox<Mail> | undefined;
   #phase: Phase = Phase.NEW;
   #state: unknown;
   #hasState = false;
   /** The message whose async handler is pending. */
   #current: AnyMessage | undefined;
-  readonly #subscription = new Subscription();
+  /** Made at the first selector. */
+  #subscription: Subscription | undefined;
   #liveness: Liveness | undefined;
   #callbacks: Callbacks | undefined;
   #waiters: Waiters | undefined;
@@ -57,7 +59,14 @@ export class Session {
   constructor(pending: PendingUpgrade, transport: Transport, onFinish?: (session: Session) => void) {
     this.#options = pending.options;
     this.#onFinish = onFinish;
-    this.connection = new LiveConnection(nextConnectionId(), pending.request, pending.protocol, transport, pending.limits, this);
+    this.connection = new LiveConnection(
+      nextConnectionSerial(),
+      pending.request,
+      pending.protocol,
+      transport,
+      pending.limits,
+      this,
+    );
   }
 
   /** Runs `onInit`. Adapters call it once, after registering the session. */
@@ -97,18 +106,18 @@ export class Session {
 
   /** A value from the active selector (or the test harness): never handled in the caller's stack. */
   custom(value: unknown): void {
-    if (!this.#mailbox.terminal) this.#enqueue({ type: "custom", value });
+    if (!this.#terminal) this.#enqueue({ type: "custom", value });
   }
 
   /** The socket closed underneath, for any reason: the closed notice goes behind what is queued. */
   closed(code: number, reason: string): void {
     this.connection.closed();
-    if (!this.#mailbox.terminal) this.#seal({ type: "closed", code, reason });
+    if (!this.#terminal) this.#seal({ type: "closed", code, reason });
   }
 
   /** The server closes the socket (oversize frame, a limit, shutdown): the closed notice carries `code`. */
   closeWith(code: number, reason: string): void {
-    if (this.#mailbox.terminal) return;
+    if (this.#terminal) return;
     this.#seal({ type: "closed", code, reason });
     this.connection.close(code, reason);
   }
@@ -134,7 +143,7 @@ export class Session {
 
   /** What the queued messages weigh (see maxQueuedBytes). */
   get queuedBytes(): number {
-    return this.#mailbox.bytes;
+    return this.#mailbox?.bytes ?? 0;
   }
 
   /** True once `onClose` has been called (it never is when `onInit` failed). */
@@ -144,7 +153,7 @@ export class Session {
 
   #frame(message: AnyMessage, tooLarge: boolean): void {
     this.#liveness?.heard();
-    if (this.#mailbox.terminal) return;
+    if (this.#terminal) return;
     if (tooLarge) this.closeWith(1009, "Message Too Big");
     // A frame comes from the runtime's I/O callback, never from user code: with nothing queued or
     // running, this is the loop's turn, taken at once without a trip through the mailbox.
@@ -153,17 +162,19 @@ export class Session {
   }
 
   #enqueue(message: AnyMessage): void {
-    this.#mailbox.push(message, messageSize(message) + MESSAGE_OVERHEAD);
+    const mailbox = this.#openMailbox();
+    mailbox.push(message, messageSize(message) + MESSAGE_OVERHEAD);
     // Whoever fills it (a client outrunning an async handler, a topic busier than it) is stopped here.
-    if (this.#mailbox.bytes > this.connection.limits.maxQueuedBytes) this.closeWith(1008, "Too many queued messages");
+    if (mailbox.bytes > this.connection.limits.maxQueuedBytes) this.closeWith(1008, "Too many queued messages");
     else this.#schedule();
   }
 
   /** The loop is ending: `terminal` is the last mail. What was queued before a closed notice is still handled, for closeTimeout at most. */
   #seal(terminal: Mail): void {
     this.connection.open = false;
-    if (terminal === END) this.#mailbox.seal(END);
-    else this.#mailbox.seal(terminal, this.connection.limits.closeTimeout * 1000);
+    const mailbox = this.#openMailbox();
+    if (terminal === END) mailbox.seal(END);
+    else mailbox.seal(terminal, this.connection.limits.closeTimeout * 1000);
     this.#schedule();
   }
 
@@ -176,7 +187,7 @@ export class Session {
   /** Handles `first`, then the mailbox, until it is empty, a handler is pending or the loop ended. */
   #turn(first?: Mail): void {
     this.#phase = Phase.HANDLING;
-    for (let mail = first ?? this.#mailbox.shift(); mail !== undefined; mail = this.#mailbox.shift()) {
+    for (let mail = first ?? this.#mailbox?.shift(); mail !== undefined; mail = this.#mailbox?.shift()) {
       if (!this.#handle(mail)) return;
     }
     this.#phase = Phase.IDLE;
@@ -209,7 +220,7 @@ export class Session {
       return this.#end();
     }
     this.#state = result.state;
-    if (result.selector !== undefined && !this.#subscription.has(result.selector)) this.#select(result.selector);
+    if (result.selector !== undefined && !this.#subscription?.has(result.selector)) this.#select(result.selector);
     return true;
   }
 
@@ -227,8 +238,8 @@ export class Session {
   /** What is queued is dropped for END, and the socket closed with 1011; the loop takes END in its next turn. */
   #fail(error: unknown): void {
     this.#report(error);
-    if (this.#mailbox.terminal === END || this.#phase >= Phase.CLOSING) return;
-    this.#mailbox.clear();
+    if (this.#terminal === END || this.#phase >= Phase.CLOSING) return;
+    this.#mailbox?.clear();
     this.#seal(END);
     this.connection.close(1011, "Internal Error");
   }
@@ -252,23 +263,25 @@ export class Session {
 
   #select(selector: Selector<unknown>): void {
     this.#dropSelector();
-    if (this.#mailbox.terminal) return;
+    if (this.#terminal) return;
     try {
+      this.#subscription ??= new Subscription();
       this.#subscription.subscribe(selector, this.#bound.deliver, this.#bound.fail);
     } catch (error) {
       this.#fail(error);
     }
     // It failed while subscribing: let go of it at once.
-    if (this.#mailbox.terminal) this.#dropSelector();
+    if (this.#terminal) this.#dropSelector();
   }
 
   /** The one way out: releases everything, runs `onClose` once (if `onInit` succeeded), then settles. */
   #end(): false {
     this.#phase = Phase.CLOSING;
-    this.#mailbox.terminal ??= END;
+    const mailbox = this.#openMailbox();
+    mailbox.terminal ??= END;
     this.connection.open = false;
-    this.#mailbox.clear();
-    const { dropped } = this.#mailbox;
+    mailbox.clear();
+    const { dropped } = mailbox;
     if (dropped > 0)
       this.#report(new Error(`wsloop: ${dropped} queued messages dropped: closeTimeout passed after the socket closed`));
     this.#dropSelector();
@@ -326,8 +339,18 @@ export class Session {
     return message;
   }
 
+  /** The mailbox's last mail, once the loop is ending. */
+  get #terminal(): Mail | undefined {
+    return this.#mailbox?.terminal;
+  }
+
+  #openMailbox(): Mailbox<Mail> {
+    this.#mailbox ??= new Mailbox<Mail>();
+    return this.#mailbox;
+  }
+
   #dropSelector(): void {
-    const failure = this.#subscription.drop();
+    const failure = this.#subscription?.drop();
     if (failure) this.#report(failure.error);
   }
 

@@ -127,6 +127,19 @@ export class PendingUpgrade {
 }
 
 const kUpgrade = Symbol.for("wsloop.upgrade");
+
+/**
+ * Where an adapter's Request can read one header without making a Headers (Node's, from the raw
+ * headers): `request.headers.get(name)` for a lower-case `name`, without its allocations.
+ */
+export const kHeader = Symbol.for("wsloop.header");
+type FastHeader = { [kHeader]?: (name: string) => string | null };
+
+/** `request.headers.get(name)`, through the adapter's fast path where it has one. */
+function header(request: Request, name: string): string | null {
+  const fast = (request as FastHeader)[kHeader];
+  return fast ? fast.call(request, name) : request.headers.get(name);
+}
 type Marked = { [kUpgrade]?: PendingUpgrade };
 
 /**
@@ -150,7 +163,7 @@ export function upgradeWebSocket<State, Custom, Deps>(request: Request, options:
   const allowedOrigins = originsOf(options.allowedOrigins);
   const refusal = refuseHandshake(request);
   if (refusal) return refusal;
-  const origin = request.headers.get("origin");
+  const origin = header(request, "origin");
   if (origin !== null && allowedOrigins && !isAllowedOrigin(origin, allowedOrigins)) {
     // Cross-site WebSocket hijacking: a page elsewhere opening a socket with this site's cookies.
     return new Response("403 Forbidden: this origin may not open a WebSocket here.\n", {
@@ -158,7 +171,7 @@ export function upgradeWebSocket<State, Custom, Deps>(request: Request, options:
       headers: { "content-type": "text/plain; charset=utf-8" },
     });
   }
-  const protocol = chooseProtocol(request.headers.get("sec-websocket-protocol"), options.protocols);
+  const protocol = chooseProtocol(header(request, "sec-websocket-protocol"), options.protocols);
   const pending = new PendingUpgrade(request, protocol, options as unknown as UpgradeOptions<unknown, unknown, unknown>, limits);
   // A server without a wsloop adapter sends this as it is; its status text tells the developer why.
   // No body: on Node a Response with one costs ~13 µs, paid on every connection.
@@ -194,7 +207,7 @@ export function isWebSocketUpgrade(request: Request): boolean {
 }
 
 function asksForWebSocket(request: Request): boolean {
-  const upgrade = request.headers.get("upgrade");
+  const upgrade = header(request, "upgrade");
   return (
     upgrade
       ?.toLowerCase()
@@ -215,11 +228,10 @@ function refuseHandshake(request: Request): Response | undefined {
     return plain(426, "this endpoint only accepts WebSocket connections.", { upgrade: "websocket" });
   }
   if (request.method !== "GET") return plain(400, "a WebSocket upgrade must be a GET request.");
-  if (!request.headers.get("host")) return plain(400, "missing Host header.");
-  if (!KEY.test(request.headers.get("sec-websocket-key") ?? ""))
-    return plain(400, "missing or invalid Sec-WebSocket-Key header.");
+  if (!header(request, "host")) return plain(400, "missing Host header.");
+  if (!KEY.test(header(request, "sec-websocket-key") ?? "")) return plain(400, "missing or invalid Sec-WebSocket-Key header.");
   // RFC 6455 §4.4: an unsupported version gets 426 and the versions the server speaks.
-  if (request.headers.get("sec-websocket-version")?.trim() !== "13") {
+  if (header(request, "sec-websocket-version")?.trim() !== "13") {
     return plain(426, "this server speaks WebSocket version 13.", {
       upgrade: "websocket",
       "sec-websocket-version": "13",
@@ -301,15 +313,23 @@ function limitsOf(options: LimitOptions): Limits {
   const idleTimeout = options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
   if (!(idleTimeout >= 0 && idleTimeout <= MAX_IDLE_TIMEOUT))
     throw new RangeError(`upgradeWebSocket: idleTimeout must be a number of seconds from 0 to ${MAX_IDLE_TIMEOUT}`);
-  return {
-    maxMessageSize,
-    maxBufferedAmount,
-    slowConsumerLimit,
-    maxQueuedBytes,
-    idleTimeout,
-    closeTimeout: timerSeconds("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
-  };
+  const closeTimeout = timerSeconds("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
+  // Each connection keeps its limits: connections with the same ones share one object.
+  const last = lastLimits;
+  if (
+    last?.maxMessageSize === maxMessageSize &&
+    last.maxBufferedAmount === maxBufferedAmount &&
+    last.slowConsumerLimit === slowConsumerLimit &&
+    last.maxQueuedBytes === maxQueuedBytes &&
+    last.idleTimeout === idleTimeout &&
+    last.closeTimeout === closeTimeout
+  )
+    return last;
+  lastLimits = { maxMessageSize, maxBufferedAmount, slowConsumerLimit, maxQueuedBytes, idleTimeout, closeTimeout };
+  return lastLimits;
 }
+
+let lastLimits: Limits | undefined;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -27,4 +27,16 @@ export function defineAttacks(runtime: Runtime, server: () => FixtureServer): vo
     const text = await exchange(seen, upgradeHead(seen, { headers: ["X-Forwarded-Proto: https"] }), 3_000);
     expect(text).toContain(`seen:GET ${server().http}/ws/seen`);
   });
+
+  it("keeps the upgrade request's headers readable for as long as the socket is open", async () => {
+    // Node's adapter drops the Headers it made for the handshake checks once the upgrade is accepted
+    // (memory per connection): reading them later makes them again, with every header as sent.
+    const client = await open(`${server().ws}/ws/echo?tag=headers`, undefined, {
+      headers: { "X-Probe": "one", "X-Twice": ["a", "b"] as unknown as string },
+    });
+    expect(await client.ask("header:x-probe")).toBe("header:one");
+    expect(await client.ask("header:x-twice")).toBe("header:a, b");
+    expect(await client.ask("header:sec-websocket-version")).toBe("header:13");
+    client.socket.close();
+  });
 }
