@@ -62,8 +62,9 @@ export class FrameTopics {
     } else topic.plain.add(live);
     const membership = new Member(this, live, name);
     topic.members.set(live, membership);
-    if (!live.memberships) live.memberships = [];
-    live.memberships.push(membership);
+    // An array made with its first entry: an empty one grown by push reserves 17 slots (152 B on V8).
+    if (live.memberships) live.memberships.push(membership);
+    else live.memberships = [membership];
   }
 
   leave(connection: Connection, name: string): void {
