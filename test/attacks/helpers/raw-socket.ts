@@ -2,6 +2,7 @@
 // reading, and it never answers a close frame. Loopback only.
 import { connect, type Socket } from "node:net";
 import { frame } from "../../matrix/raw.ts";
+import { upgradeHead } from "../wire.ts";
 
 export interface HostileSocket {
   readonly socket: Socket;
@@ -21,7 +22,7 @@ export interface HostileSocket {
 
 /** Opens `url` (ws://127.0.0.1:port/path) with optional extra request headers; rejects unless it gets 101. */
 export function hostileUpgrade(url: string, headers: Record<string, string> = {}): Promise<HostileSocket> {
-  const { hostname, port, pathname, search } = new URL(url);
+  const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     let buffer = Buffer.alloc(0);
@@ -29,15 +30,8 @@ export function hostileUpgrade(url: string, headers: Record<string, string> = {}
     let gone = false;
     let markGone!: () => void;
     const gonePromise = new Promise<void>((done) => (markGone = done));
-    const extra = Object.entries(headers)
-      .map(([name, value]) => `${name}: ${value}\r\n`)
-      .join("");
-    socket.on("connect", () => {
-      socket.write(
-        `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`,
-      );
-    });
+    const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+    socket.on("connect", () => socket.write(upgradeHead(url, { headers: extra })));
     const onData = (chunk: Buffer) => {
       if (upgraded) return;
       buffer = Buffer.concat([buffer, chunk]);
