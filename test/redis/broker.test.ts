@@ -1,30 +1,19 @@
 // createRedisBroker against a real redis-server, in this process.
 import { randomUUID } from "node:crypto";
-import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Connection, continueConnection, upgradeWebSocket } from "../../src/index.ts";
 import { createRedisBroker, type Payload } from "../../src/redis.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
 import { eventually } from "../matrix/client.ts";
-import { type RedisInstance, sharedRedis } from "./redis-server.ts";
+import { withSharedRedis } from "./redis-server.ts";
 
 describe("createRedisBroker", () => {
-  let redis: RedisInstance;
-  let probe: ReturnType<typeof createClient>;
-  beforeAll(async () => {
-    redis = await sharedRedis();
-    probe = createClient({ url: redis.url });
-    await probe.connect();
-  });
-  afterAll(async () => {
-    await probe?.close();
-    await redis?.stop();
-  });
+  const shared = withSharedRedis();
 
-  const channelSubscribers = async (channel: string) => Number((await probe.pubSubNumSub(channel))[channel] ?? 0);
+  const channelSubscribers = async (channel: string) => Number((await shared.probe.pubSubNumSub(channel))[channel] ?? 0);
 
   it("delivers text and bytes as sent, to a subscription made just before the publish", async () => {
-    const broker = await createRedisBroker({ url: redis.url });
+    const broker = await createRedisBroker({ url: shared.redis.url });
     const topic = randomUUID();
     const got: Payload[] = [];
     broker.topic(topic).subscribe((p) => got.push(p));
@@ -38,15 +27,15 @@ describe("createRedisBroker", () => {
   });
 
   it("hands other publishers' messages over unchanged: text on PREFIX t:TOPIC, bytes on PREFIX tb:TOPIC", async () => {
-    const broker = await createRedisBroker({ url: redis.url });
+    const broker = await createRedisBroker({ url: shared.redis.url });
     const topic = randomUUID();
     const got: Payload[] = [];
     broker.topic(topic).subscribe((p) => got.push(p));
     await eventually(async () => (await channelSubscribers(`wsloop:tb:${topic}`)) === 1);
     // A plain client, as a worker or redis-cli would publish: no wsloop framing.
     const texts = ["hello", "bye", "b", "t", "tea", "", "héllo ✓"];
-    for (const text of texts) await probe.publish(`wsloop:t:${topic}`, text);
-    await probe.publish(`wsloop:tb:${topic}`, Buffer.from([0x62, 0x74, 0, 255]));
+    for (const text of texts) await shared.probe.publish(`wsloop:t:${topic}`, text);
+    await shared.probe.publish(`wsloop:tb:${topic}`, Buffer.from([0x62, 0x74, 0, 255]));
     await eventually(async () => got.length === texts.length + 1);
     expect(got.slice(0, texts.length)).toEqual(texts);
     expect(got.at(-1)).toEqual(new Uint8Array([0x62, 0x74, 0, 255]));
@@ -54,7 +43,10 @@ describe("createRedisBroker", () => {
   });
 
   it("between two instances, keeps text as text and bytes as bytes, whatever their first byte, in publish order", async () => {
-    const [one, two] = await Promise.all([createRedisBroker({ url: redis.url }), createRedisBroker({ url: redis.url })]);
+    const [one, two] = await Promise.all([
+      createRedisBroker({ url: shared.redis.url }),
+      createRedisBroker({ url: shared.redis.url }),
+    ]);
     const topic = randomUUID();
     const got: Payload[] = [];
     two.topic(topic).subscribe((p) => got.push(p));
@@ -73,7 +65,7 @@ describe("createRedisBroker", () => {
     expect(got).toEqual(sent);
     // What a plain subscriber sees: the payload itself.
     const seen: string[] = [];
-    const plain = probe.duplicate();
+    const plain = shared.probe.duplicate();
     await plain.connect();
     await plain.subscribe(`wsloop:t:${topic}`, (message) => seen.push(message));
     await one.publish(topic, "plain");
@@ -83,7 +75,10 @@ describe("createRedisBroker", () => {
   });
 
   it("reaches the subscribers of another broker instance, and decodes for a typed topic", async () => {
-    const [one, two] = await Promise.all([createRedisBroker({ url: redis.url }), createRedisBroker({ url: redis.url })]);
+    const [one, two] = await Promise.all([
+      createRedisBroker({ url: shared.redis.url }),
+      createRedisBroker({ url: shared.redis.url }),
+    ]);
     const topic = randomUUID();
     const got: number[] = [];
     two.topic(topic, (p) => Number(p)).subscribe((n) => got.push(n));
@@ -95,7 +90,10 @@ describe("createRedisBroker", () => {
   });
 
   it("hands publishFrame's frames to the sockets that joined the topic on any instance, and drops the channel after the last leaves", async () => {
-    const [one, two] = await Promise.all([createRedisBroker({ url: redis.url }), createRedisBroker({ url: redis.url })]);
+    const [one, two] = await Promise.all([
+      createRedisBroker({ url: shared.redis.url }),
+      createRedisBroker({ url: shared.redis.url }),
+    ]);
     const topic = randomUUID();
     const socket = await connect(
       upgradeWebSocket(upgradeRequest("http://localhost/", { headers: { host: "localhost" } }), {
@@ -124,7 +122,7 @@ describe("createRedisBroker", () => {
   });
 
   it("holds one Redis subscription per topic while local subscribers remain, and drops it after the last", async () => {
-    const broker = await createRedisBroker({ url: redis.url, prefix: "test:" });
+    const broker = await createRedisBroker({ url: shared.redis.url, prefix: "test:" });
     const topic = randomUUID();
     const stopA = broker.topic(topic).subscribe(() => {});
     const stopB = broker.topic(topic).subscribe(() => {});
@@ -139,9 +137,9 @@ describe("createRedisBroker", () => {
   });
 
   it("releases its connections on close, and rejects later publishes", async () => {
-    const countClients = async () => (await probe.clientList()).filter((client) => client.name === "wsloop").length;
+    const countClients = async () => (await shared.probe.clientList()).filter((client) => client.name === "wsloop").length;
     const before = await countClients();
-    const broker = await createRedisBroker({ url: redis.url });
+    const broker = await createRedisBroker({ url: shared.redis.url });
     expect(await countClients()).toBe(before + 2);
     await broker.close();
     await eventually(async () => (await countClients()) === before);

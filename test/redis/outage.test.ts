@@ -3,11 +3,10 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker, type Payload } from "../../src/redis.ts";
 import { eventually } from "../matrix/client.ts";
-import { type RedisInstance, sharedRedis, startRedis } from "./redis-server.ts";
+import { type RedisInstance, startRedis, withSharedRedis } from "./redis-server.ts";
 
 const quiet = { onError: () => {} };
 
@@ -88,35 +87,25 @@ describe("a Redis outage", () => {
 });
 
 describe("a closed broker", () => {
-  let redis: RedisInstance;
-  let probe: ReturnType<typeof createClient>;
-  beforeAll(async () => {
-    redis = await sharedRedis();
-    probe = createClient({ url: redis.url });
-    await probe.connect();
-  });
-  afterAll(async () => {
-    await probe?.close();
-    await redis?.stop();
-  });
+  const shared = withSharedRedis();
 
   it("rejects a publish Redis does not answer after publishTimeout, with a message saying so", async () => {
-    const broker = await createRedisBroker({ url: redis.url, publishTimeout: 300, ...quiet });
+    const broker = await createRedisBroker({ url: shared.redis.url, publishTimeout: 300, ...quiet });
     // PUBLISH waits while clients are paused for writes: Redis is up but does not answer it.
-    await probe.sendCommand(["CLIENT", "PAUSE", "2000", "WRITE"]);
+    await shared.probe.sendCommand(["CLIENT", "PAUSE", "2000", "WRITE"]);
     try {
       const { error, ms } = await rejection(broker.publish(randomUUID(), "slow"));
       expect(error.message).toMatch(/^wsloop\/redis: could not publish to topic ".+": Redis did not answer within 300 ms$/);
       expect(ms).toBeLessThan(1_500);
     } finally {
-      await probe.sendCommand(["CLIENT", "UNPAUSE"]);
+      await shared.probe.sendCommand(["CLIENT", "UNPAUSE"]);
       await broker.close();
     }
   });
 
   it("takes a topic subscription without throwing, delivers nothing and sends nothing to Redis", async () => {
     const errors: unknown[] = [];
-    const broker = await createRedisBroker({ url: redis.url, onError: (error) => errors.push(error) });
+    const broker = await createRedisBroker({ url: shared.redis.url, onError: (error) => errors.push(error) });
     const topic = randomUUID();
     const stopEarly = broker.topic(topic).subscribe(() => {});
     await broker.close();
@@ -125,18 +114,18 @@ describe("a closed broker", () => {
     expect(() => {
       stop = broker.topic(topic).subscribe((p) => got.push(p));
     }).not.toThrow();
-    await probe.publish(`wsloop:t:${topic}`, "after close");
+    await shared.probe.publish(`wsloop:t:${topic}`, "after close");
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(() => stop()).not.toThrow();
     expect(() => stopEarly()).not.toThrow();
     expect(got).toEqual([]);
-    expect(Number((await probe.pubSubNumSub(`wsloop:t:${topic}`))[`wsloop:t:${topic}`] ?? 0)).toBe(0);
+    expect(Number((await shared.probe.pubSubNumSub(`wsloop:t:${topic}`))[`wsloop:t:${topic}`] ?? 0)).toBe(0);
     // A closed client was not asked to subscribe: no "client is closed" errors.
     expect(errors).toEqual([]);
   });
 
   it("holds nothing for topics opened and closed after close: 20,000 of them grow the heap by under 2 MB", async () => {
-    const broker = await createRedisBroker({ url: redis.url, ...quiet });
+    const broker = await createRedisBroker({ url: shared.redis.url, ...quiet });
     await broker.close();
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;

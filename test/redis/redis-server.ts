@@ -2,6 +2,8 @@
 // otherwise one started here on a free port. Without either the tests fail; they are never skipped.
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect, createServer } from "node:net";
+import { createClient } from "redis";
+import { afterAll, beforeAll } from "vitest";
 
 export interface RedisInstance {
   readonly url: string;
@@ -92,4 +94,25 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
+}
+
+/** A plain node-redis client. */
+type Probe = ReturnType<typeof createClient>;
+
+/**
+ * For a describe block: the shared Redis and a plain node-redis client on it ("the probe": what a
+ * worker or redis-cli would do), made before its tests and released after them.
+ */
+export function withSharedRedis(): { readonly redis: RedisInstance; readonly probe: Probe } {
+  const shared = {} as { redis: RedisInstance; probe: Probe };
+  beforeAll(async () => {
+    shared.redis = await sharedRedis();
+    shared.probe = createClient({ url: shared.redis.url });
+    await shared.probe.connect();
+  });
+  afterAll(async () => {
+    await shared.probe?.close();
+    await shared.redis?.stop();
+  });
+  return shared;
 }
