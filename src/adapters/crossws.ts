@@ -14,7 +14,8 @@
  */
 import type { Hooks } from "crossws";
 import { takeUpgrade } from "../core/upgrade.ts";
-import { closeFromSocket, type PeerOptions, sessionHooks, terminateDenoSocket, upgradeOutcome } from "./loops.ts";
+import { terminateDenoSocket } from "./deno-socket.ts";
+import { closeFromSocket, type PeerOptions, sessionHooks, upgradeOutcome } from "./loops.ts";
 
 // The key h3 and crossws' resolvers read the hooks of a request from.
 const kCrosswsHooks = Symbol.for("crossws.hooks");

@@ -10,8 +10,9 @@
  */
 import denoAdapter from "crossws/adapters/deno";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
+import { terminateDenoSocket } from "./deno-socket.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
-import { closeFromSocket, createLoops, terminateDenoSocket, wsloopNamespace } from "./loops.ts";
+import { closeFromSocket, createLoops, wsloopNamespace } from "./loops.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";

@@ -1,8 +1,9 @@
 import type { Hooks, Peer } from "crossws";
-import type { NativeTopics, Transport } from "../core/connection.ts";
+import { CLOSE_GRACE_MS, type NativeTopics, type Transport } from "../core/connection.ts";
 import { Session } from "../core/session.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { runFetch } from "./fetch.ts";
+import { OpenSockets } from "./open-sockets.ts";
 import type { FetchHandler } from "./types.ts";
 
 /** The key under which a peer's context holds its PendingUpgrade, then its Session. */
@@ -75,8 +76,6 @@ export interface LoopsOptions {
 /** What running a session on a crossws peer depends on: the runtime's abilities. */
 export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol" | "blankProtocol">;
 
-/** How long server close() waits for clients to finish the closing handshake before dropping them. */
-const CLOSE_GRACE_MS = 2000;
 /** How long shutdown waits for an accepted upgrade to open its socket (Bun and Deno open it later). */
 const HANDOFF_WAIT_MS = 2_000;
 
@@ -376,63 +375,6 @@ class PingingPeerTransport extends PeerTransport {
 
 /** WebSocket.OPEN, which not every runtime defines as a global. */
 const OPEN = 1;
-
-/** The transports of one server whose socket is still open: what close() waits for, then drops. */
-export class OpenSockets {
-  readonly #open = new Map<Peer, Transport>();
-  #onEmpty: (() => void) | undefined;
-
-  add(peer: Peer, transport: Transport): void {
-    this.#open.set(peer, transport);
-  }
-
-  delete(peer: Peer): void {
-    if (this.#open.delete(peer) && this.#open.size === 0) this.#onEmpty?.();
-  }
-
-  /** Resolves once every socket is closed, or after `ms`. */
-  drained(ms: number): Promise<void> {
-    if (this.#open.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const onEmpty = this.#onEmpty;
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#onEmpty = () => {
-        onEmpty?.();
-        done();
-      };
-    });
-  }
-
-  terminateAll(): void {
-    for (const transport of this.#open.values()) {
-      try {
-        transport.terminate();
-      } catch {
-        // Gone already: its close is on the way.
-      }
-    }
-  }
-}
-
-/**
- * Deno's WebSocket has no terminate (crossws' call throws): closing the socket's resource drops
- * the TCP connection at once, as Deno itself does for a client that misses its idle pings.
- */
-export function terminateDenoSocket(peer: Peer): void {
-  const socket = socketOf(peer);
-  const ridKey = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === "[[rid]]");
-  const deno = (globalThis as unknown as { Deno?: Record<symbol, { core?: { tryClose?(rid: number): void } }> }).Deno;
-  const internal = deno && (deno as unknown as { internal?: symbol }).internal;
-  const tryClose = internal ? deno[internal]?.core?.tryClose : undefined;
-  const rid = ridKey ? (socket as Record<symbol, unknown>)[ridKey] : undefined;
-  if (tryClose && typeof rid === "number") tryClose(rid);
-  // Without Deno's internals (a future Deno), close() is the best left: the idle timeout ends it.
-  else (socket as WebSocket).close();
-}
 
 /** Node and Bun hand us Buffers (already Uint8Arrays), Deno an ArrayBuffer: neither is copied. */
 function toBytes(data: unknown): Uint8Array {

@@ -132,7 +132,7 @@ export class LiveConnection implements Connection {
 }
 
 /** How long a client the server closed gets to finish the closing handshake before it is dropped. */
-const CLOSE_GRACE_MS = 2000;
+export const CLOSE_GRACE_MS = 2000;
 
 /**
  * Sends a text frame. Returns an error value, never throws.
