@@ -121,6 +121,32 @@ export function send(socket: Socket, bytes: Uint8Array, deadline = Number.POSITI
 }
 
 /** An upgraded connection that reads: `closeCode` is the code of the server's first frame if it is a close frame. */
+/**
+ * The code of the first close frame among the server's (unmasked) frames in `data`: 1005 for one
+ * without a code, undefined while none is complete. Frames before it (echoes, pongs) are skipped.
+ */
+export function closeFrameCode(data: Buffer): number | undefined {
+  let at = 0;
+  while (at + 2 <= data.length) {
+    const opcode = (data[at] as number) & 0x0f;
+    let length = (data[at + 1] as number) & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      if (at + 4 > data.length) return undefined;
+      length = data.readUInt16BE(at + 2);
+      header = 4;
+    } else if (length === 127) {
+      if (at + 10 > data.length) return undefined;
+      length = Number(data.readBigUInt64BE(at + 2));
+      header = 10;
+    }
+    if (at + header + length > data.length) return undefined;
+    if (opcode === 0x8) return length >= 2 ? data.readUInt16BE(at + header) : 1005;
+    at += header + length;
+  }
+  return undefined;
+}
+
 export async function rawSocket(url: string): Promise<{ socket: Socket; closeCode: Promise<number | null> }> {
   const socket = await tcp(url);
   let resolveClose!: (code: number | null) => void;
@@ -138,8 +164,8 @@ export async function rawSocket(url: string): Promise<{ socket: Socket; closeCod
         data = data.subarray(end + 4);
         resolve();
       }
-      if (data.length >= 4 && data[0] === 0x88) resolveClose(data.readUInt16BE(2));
-      else if (data.length >= 2 && data[0] === 0x88) resolveClose(1005);
+      const code = closeFrameCode(data);
+      if (code !== undefined) resolveClose(code);
     });
     socket.once("close", () => {
       resolveClose(null);
