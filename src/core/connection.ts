@@ -126,6 +126,12 @@ export class LiveConnection implements Connection {
     clearTimeout(this.#graceTimer);
   }
 
+  /** Leaves every topic it joined (its loop ended). */
+  leaveAll(): void {
+    // Leaving removes the membership from the array: walk a copy.
+    for (const membership of [...(this.memberships ?? [])]) membership.leave();
+  }
+
   #id: number | string;
   #gone = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
