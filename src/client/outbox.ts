@@ -4,13 +4,17 @@ import type { ClientSendError, QueueOptions } from "./types.ts";
 /** A frame's payload: text or bytes. */
 export type Payload = string | Uint8Array;
 
-/** The UTF-8 size of a string, without encoding it. */
+/** The UTF-8 size of a string (as TextEncoder would encode it), without encoding it. */
 export function utf8Length(text: string): number {
-  let bytes = text.length;
+  let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
-    // 0x80-0x7ff take 2 bytes, the rest of the BMP 3; a surrogate pair (4 bytes) is 2 units of 2 each.
-    if (unit >= 0x80) bytes += unit < 0x800 || (unit >= 0xd800 && unit < 0xe000) ? 1 : 2;
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if ((unit & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4; // a surrogate pair
+      i++;
+    } else bytes += 3; // the rest of the BMP, and a lone surrogate (encoded as U+FFFD)
   }
   return bytes;
 }
