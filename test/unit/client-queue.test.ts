@@ -70,6 +70,16 @@ describe("the queue while disconnected", () => {
     expect(log).toEqual(["resume", "onOpen", "resume", "onOpen"]);
   });
 
+  it("holds 100 messages and 1 MiB by default", () => {
+    const { client } = start();
+    for (let i = 0; i < 100; i++) expect(client.sendText(String(i)).ok).toBe(true);
+    expect(client.sendText("one more")).toMatchObject({ ok: false, error: { type: "queue_full", messages: 100 } });
+    const big = start().client;
+    expect(big.sendBinary(new Uint8Array(1024 * 1024))).toEqual({ ok: true, value: "queued" });
+    expect(big.sendText("x")).toMatchObject({ ok: false, error: { type: "queue_full", bytes: 1024 * 1024 } });
+    expect(big.sendBinary(new Uint8Array(1024 * 1024 + 1))).toMatchObject({ ok: false, error: { type: "too_large" } });
+  });
+
   it("refuses past maxMessages with queue_full (overflow reject), keeping the first ones", () => {
     const { sockets, client } = start({ queue: { maxMessages: 3 } });
     for (const text of ["1", "2", "3"]) expect(client.sendText(text).ok).toBe(true);
