@@ -1,6 +1,7 @@
 // Starting the examples' server, the same on every runtime: each examples/RUNTIME/server.ts passes
 // its adapter's `serve`, the one line that differs.
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import type { ServeOptions, Server } from "../../src/adapters/types.ts";
 import { createApp, portFromEnv } from "./app.ts";
 import { brokerFromEnv } from "./broker.ts";
@@ -11,7 +12,8 @@ import { brokerFromEnv } from "./broker.ts";
  * node_modules/wsloop/dist/client.js, or bundle "wsloop/client" with your front end.
  */
 async function pageScripts(): Promise<Record<string, string>> {
-  const read = (path: string) => readFile(new URL(path, import.meta.url), "utf8");
+  // A path string, not a URL: Deno's URL type and @types/node's differ.
+  const read = (path: string) => readFile(fileURLToPath(new URL(path, import.meta.url).href), "utf8");
   const scripts: Record<string, string> = { "/chat.js": await read("./chat.js") };
   try {
     scripts["/client.js"] = await read("../../dist/client.js");
