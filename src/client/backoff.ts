@@ -1,5 +1,5 @@
 // When to reconnect: the close code decides how (reconnectDecision), the retry count how long
-// (reconnectDelay). Full jitter (a uniform draw below the window) spreads a crowd of clients
+// (reconnectDelay). Full jitter (a uniform draw from 0 to the window) spreads a crowd of clients
 // that lost the same server over the whole window, so a restarted server is not hit at once.
 import type { ReconnectDecision } from "./types.ts";
 
@@ -26,7 +26,8 @@ export function reconnectDecision(code: number): ReconnectDecision {
 
 /**
  * The delay before retry number `retry` (0 for the first retry after a healthy connection), in ms,
- * for a decision other than "stop". `random` is in [0, 1).
+ * for a decision other than "stop". `random` is in [0, 1); the result can still equal the window's
+ * top by rounding (500 + 0.9999999999999999 * 500 is 1000 in floating point).
  */
 export function reconnectDelay(decision: ReconnectDecision, retry: number, base: number, cap: number, random: number): number {
   if (decision === "backoff-hard") return cap / 2 + (random * cap) / 2;

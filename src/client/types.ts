@@ -68,8 +68,8 @@ export interface CloseInfo {
 export type ReconnectDecision = "reconnect" | "backoff" | "backoff-hard" | "stop";
 
 /**
- * The reconnect schedule. The nth retry in a row (n from 0) waits a random time below
- * `min(cap, base * 2^n)` ("reconnect"), below `min(cap, base * 2^(n+3))` ("backoff"), or between
+ * The reconnect schedule. The nth retry in a row (n from 0) waits a random time up to
+ * `min(cap, base * 2^n)` ("reconnect"), up to `min(cap, base * 2^(n+3))` ("backoff"), or between
  * `cap / 2` and `cap` ("backoff-hard"). n goes back to 0 after a connection that stayed open
  * `minUptime`.
  *

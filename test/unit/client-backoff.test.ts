@@ -86,10 +86,11 @@ describe("the delay's jitter stays within its window", () => {
           const window = Math.min(cap, base * 2 ** (decision === "backoff" ? retry + 3 : retry));
           if (decision === "backoff-hard") {
             expect(delay).toBeGreaterThanOrEqual(cap / 2);
-            expect(delay).toBeLessThan(cap);
+            expect(delay).toBeLessThanOrEqual(cap);
           } else {
             expect(delay).toBeGreaterThanOrEqual(0);
-            expect(delay).toBeLessThan(window);
+            // At the top only by rounding: random < 1.
+            expect(delay).toBeLessThanOrEqual(window);
           }
         },
       ),
@@ -99,6 +100,8 @@ describe("the delay's jitter stays within its window", () => {
   it("uses the whole window: full jitter draws near 0 and near the top", () => {
     expect(reconnectDelay("reconnect", 3, base, cap, 0)).toBe(0);
     expect(reconnectDelay("reconnect", 3, base, cap, 0.999)).toBeCloseTo(799.2);
+    expect(reconnectDelay("backoff-hard", 0, base, cap, 0)).toBe(cap / 2);
+    expect(reconnectDelay("backoff-hard", 0, base, cap, 1 - 2 ** -53)).toBeLessThanOrEqual(cap);
   });
 });
 
