@@ -1,19 +1,11 @@
 // The reconnecting client: one loop (state, handlers, a mailbox) over a series of sockets.
 // Nothing here imports the core at run time, so the client bundles alone (dist/client.js).
 import type { Result } from "../core/result.ts";
-import type { StandardSchemaV1 } from "../core/standard-schema.ts";
 import { reconnectDecision, reconnectDelay } from "./backoff.ts";
+import { decode } from "./decode.ts";
 import { createOutbox, type Payload, utf8Length } from "./outbox.ts";
-import type {
-  Client,
-  ClientMessage,
-  ClientOptions,
-  ClientSendError,
-  ClientStatus,
-  ClientUrl,
-  CloseInfo,
-  SendStatus,
-} from "./types.ts";
+import { serial, thenable } from "./serial.ts";
+import type { Client, ClientOptions, ClientSendError, ClientStatus, ClientUrl, CloseInfo, SendStatus } from "./types.ts";
 
 /** What the loop handles, in the order it happened. */
 type Mail = { kind: "open" } | { kind: "data"; data: unknown } | { kind: "close"; info: CloseInfo };
@@ -32,17 +24,8 @@ interface Socket {
 
 const OPEN = 1;
 
-// The core's isThenable, restated: importing it would pull a shared chunk into dist/client.js.
-const thenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> =>
-  typeof (value as PromiseLike<T> | null)?.then === "function";
-
 const ok = (value: SendStatus): Result<SendStatus, ClientSendError> => ({ ok: true, value });
 const fail = (error: ClientSendError): Result<SendStatus, ClientSendError> => ({ ok: false, error });
-
-function bytesOf(data: unknown): Uint8Array {
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data as ArrayBuffer);
-}
 
 /**
  * Opens a reconnecting WebSocket client whose frames run through a loop like the server's: the
@@ -81,13 +64,10 @@ export function connect<State, Deps, In = never, Out = unknown>(
   const minUptime = backoff.minUptime ?? 5_000;
   const maxMessageSize = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
   const outbox = options.queue === false ? undefined : createOutbox(options.queue ?? {});
-  const Socket = (options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as
-    | (new (
-        url: string,
-        protocols?: string | string[],
-      ) => Socket)
-    | undefined;
-  if (!Socket) throw new TypeError("wsloop/client: no global WebSocket here (Node 20): pass options.WebSocket, e.g. ws's");
+  type SocketClass = new (url: string, protocols?: string | string[]) => Socket;
+  const WebSocketClass = (options.WebSocket ?? (globalThis as { WebSocket?: unknown }).WebSocket) as SocketClass | undefined;
+  if (!WebSocketClass)
+    throw new TypeError("wsloop/client: no global WebSocket here (Node 20): pass options.WebSocket, e.g. ws's");
 
   // Set by onInit before any event; declared first so a close() inside onInit finds it.
   let state = undefined as State;
@@ -102,9 +82,6 @@ export function connect<State, Deps, In = never, Out = unknown>(
   let beat: ReturnType<typeof setTimeout> | undefined;
   let lastHeard = 0;
   let pinged = false;
-  const mail: Mail[] = [];
-  let running = false;
-  let finished = false;
   let settle: (info: CloseInfo) => void = () => {};
   const closed = new Promise<CloseInfo>((resolve) => {
     settle = resolve;
@@ -116,38 +93,22 @@ export function connect<State, Deps, In = never, Out = unknown>(
   };
 
   // The loop: one event at a time; an async handler holds the next one until it settles.
-  const post = (item: Mail) => {
-    if (finished) return;
-    mail.push(item);
-    if (!running) run();
-  };
-  const run = (): void => {
-    running = true;
-    for (let item = mail.shift(); item; item = mail.shift()) {
-      let next: State | PromiseLike<State>;
-      try {
-        next = handle(item);
-      } catch (error) {
-        failed(error, item);
-        continue;
-      }
-      if (thenable(next)) {
-        const current = item;
-        next.then(
-          (value) => {
-            done(current, value);
-            run();
-          },
-          (error: unknown) => {
-            failed(error, current);
-            run();
-          },
-        );
-        return;
-      }
-      done(item, next);
+  let finished = false;
+  const loop = serial<Mail>((item) => {
+    let next: State | PromiseLike<State>;
+    try {
+      next = handle(item);
+    } catch (error) {
+      return failed(error, item);
     }
-    running = false;
+    if (!thenable(next)) return done(item, next);
+    return next.then(
+      (value) => done(item, value),
+      (error: unknown) => failed(error, item),
+    );
+  });
+  const post = (item: Mail) => {
+    if (!finished) loop.post(item);
   };
   const done = (item: Mail, value: State) => {
     state = value;
@@ -161,7 +122,7 @@ export function connect<State, Deps, In = never, Out = unknown>(
     if (item.kind === "close" && item.info.final) done(item, state);
     else if (status !== "closed") {
       // Like a server handler that throws: this client ends, with what is queued dropped.
-      mail.length = 0;
+      loop.clear();
       end(1011, "handler error", socket?.readyState === OPEN);
     }
   };
@@ -169,28 +130,10 @@ export function connect<State, Deps, In = never, Out = unknown>(
   const handle = (item: Mail): State | PromiseLike<State> => {
     if (item.kind === "open") return options.onOpen ? options.onOpen(state, client, deps) : state;
     if (item.kind === "close") return options.onClose ? options.onClose(state, item.info, deps) : state;
-    const message = decode(item.data);
+    const message = decode(item.data, receive);
     return thenable(message)
       ? message.then((decoded) => options.onMessage(state, decoded, client, deps))
       : options.onMessage(state, message, client, deps);
-  };
-
-  const decode = (data: unknown): ClientMessage<In> | PromiseLike<ClientMessage<In>> => {
-    if (typeof data !== "string") return { type: "binary", data: bytesOf(data) };
-    if (!receive) return { type: "text", text: data };
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch (error) {
-      return { type: "invalid", text: data, error: { type: "syntax", message: (error as Error).message } };
-    }
-    const checked = (result: StandardSchemaV1.Result<In>): ClientMessage<In> =>
-      result.issues
-        ? { type: "invalid", text: data, error: { type: "schema", issues: result.issues } }
-        : { type: "json", value: result.value };
-    // Called as a method: a schema's validate may use `this`.
-    const result = receive["~standard"].validate(parsed);
-    return thenable(result) ? result.then(checked) : checked(result);
   };
 
   // Sockets: one at a time; events of a socket that is no longer `socket` are ignored.
@@ -199,7 +142,7 @@ export function connect<State, Deps, In = never, Out = unknown>(
     openedAt = 0;
     let ws: Socket;
     try {
-      ws = new Socket(String(typeof url === "function" ? url(state) : url), options.protocols);
+      ws = new WebSocketClass(String(typeof url === "function" ? url(state) : url), options.protocols);
     } catch (error) {
       // A URL the constructor refuses will not get better: report it and end.
       onError(error);
