@@ -18,9 +18,19 @@ describe.each(runtimes)("examples on %s", (runtime) => {
     const response = await fetch(`${server.http}/`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/html");
-    const html = await response.text();
-    expect(html).toContain("new WebSocket");
-    expect(html).toContain('"/chat"');
+    expect(await response.text()).toContain('<script type="module" src="/chat.js">');
+  });
+
+  it("serves the page's script and wsloop/client (dist/client.js) as JavaScript", async () => {
+    for (const [path, content] of [
+      ["/chat.js", 'import("/client.js")'],
+      ["/client.js", "function connect("],
+    ]) {
+      const response = await fetch(`${server.http}${path}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toContain("text/javascript");
+      expect(await response.text()).toContain(content);
+    }
   });
 
   it("chat room: joined, every message to everyone in order (sender included), left", async () => {
