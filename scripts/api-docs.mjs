@@ -92,32 +92,48 @@ function sandboxModules(scratch) {
   }
 }
 
-/** Writes the API reference into `output`. Returns deno doc's warnings (none expected). */
-export function buildApiDocs(output) {
+/**
+ * A scratch directory where `deno doc` (and `deno doc --lint`, `--json`) runs over wsloop's entry
+ * points without warnings, as described above. Run it with `cwd: sandbox.dir` and the entry
+ * points of `sandbox.entries`; `sandbox.remove()` when done.
+ */
+export function createDocSandbox() {
   const { exports } = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
-  const scratch = mkdtempSync(join(tmpdir(), "wsloop-docs-"));
+  const dir = mkdtempSync(join(tmpdir(), "wsloop-docs-"));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
   try {
     // Copied, not linked: deno resolves from a file's real path, which must be in the scratch.
-    cpSync(join(root, "src"), join(scratch, "src"), { recursive: true });
-    writeFileSync(join(scratch, "package.json"), readFileSync(join(root, "package.json")));
-    mkdirSync(join(scratch, "node_modules"));
-    sandboxModules(scratch);
+    cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
+    writeFileSync(join(dir, "package.json"), readFileSync(join(root, "package.json")));
+    mkdirSync(join(dir, "node_modules"));
+    sandboxModules(dir);
     // "." too: its module doc is the index page (the usage keeps "wsloop", the other key).
     const npmExports = { ".": exports["."] };
     for (const [key, file] of Object.entries(exports)) npmExports[key === "." ? "./wsloop" : `./wsloop/${key.slice(2)}`] = file;
-    writeFileSync(join(scratch, "deno.json"), JSON.stringify({ nodeModulesDir: "manual", exports: npmExports }));
+    writeFileSync(join(dir, "deno.json"), JSON.stringify({ nodeModulesDir: "manual", exports: npmExports }));
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return { dir, entries: Object.values(exports), remove };
+}
+
+/** Writes the API reference into `output`. Returns deno doc's warnings (none expected). */
+export function buildApiDocs(output) {
+  const sandbox = createDocSandbox();
+  try {
     rmSync(output, { recursive: true, force: true });
     mkdirSync(output, { recursive: true });
     const deno = join(root, "node_modules/.bin/deno");
-    const args = ["doc", "--html", "--name=wsloop", `--output=${output}`, ...Object.values(exports)];
-    const result = spawnSync(deno, args, { cwd: scratch, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    const args = ["doc", "--html", "--name=wsloop", `--output=${output}`, ...sandbox.entries];
+    const result = spawnSync(deno, args, { cwd: sandbox.dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
     if (result.status !== 0) throw new Error(`deno doc failed:\n${result.stderr}`);
     removeSourceLinks(output);
     unlinkMissingParents(output);
     // Besides "Written N files to …", everything deno doc says is a warning.
     return result.stderr.split("\n").filter((line) => line.trim() && !/^Written \d+ files to /.test(line));
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    sandbox.remove();
   }
 }
 
