@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { buildApiDocs } from "./api-docs.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -21,8 +22,13 @@ if (vitepress.status !== 0) {
   process.stderr.write(output);
   process.exit(vitepress.status ?? 1);
 }
-// VitePress and Vite write warnings as "(!) …" or "[vitepress] …warn…" lines; a build with one fails.
-const vitepressWarnings = output.split("\n").filter((line) => /\(!\)|\bwarn(ing)?\b/i.test(line));
+// VitePress' warnings have no common form ("(!) Some chunks are larger…", "The language 'x' is
+// not loaded…"): any line besides its progress report is one, and fails the build.
+const progress =
+  /^(\s*|\s*vitepress v[\d.]+|[-✓] (building client \+ server bundles|rendering pages)\.\.\.|build complete in [\d.]+s\.)$/;
+const vitepressWarnings = stripVTControlCharacters(output)
+  .split("\n")
+  .filter((line) => !progress.test(line));
 
 const apiWarnings = buildApiDocs(join(site, "api"));
 
