@@ -150,6 +150,7 @@ class Upstream {
       const socket = (response as Response & { webSocket?: ListenedSocket | null }).webSocket;
       if (!socket) throw new Error(`the topic's object answered ${response.status}`);
       socket.accept();
+      socket.binaryType = "arraybuffer";
       socket.addEventListener("message", (event: { data: string | ArrayBuffer }) =>
         this.deliver(typeof event.data === "string" ? event.data : new Uint8Array(event.data)),
       );

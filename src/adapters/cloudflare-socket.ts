@@ -35,8 +35,8 @@ export class SocketTransport implements Transport {
 /** A frame from the client, to its loop: Workers hand binary frames over as ArrayBuffers. */
 export function deliver(session: Session, data: string | ArrayBuffer | ArrayBufferView): void {
   if (typeof data === "string") session.text(data);
-  else if (data instanceof ArrayBuffer) session.binary(new Uint8Array(data));
-  else session.binary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  else if (ArrayBuffer.isView(data)) session.binary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  else session.binary(new Uint8Array(data));
 }
 
 /** The client closed (or the connection dropped): the loop hears it, and the close is answered. */
@@ -58,6 +58,7 @@ export function openSocket(pending: PendingUpgrade): Response {
   const pair = new (workers().WebSocketPair)();
   const server = pair[1];
   server.accept();
+  server.binaryType = "arraybuffer";
   const session = new Session(pending, new SocketTransport(server));
   listen(server, session);
   session.start();

@@ -24,6 +24,8 @@ export interface CloudflareSocket {
 /** A socket accepted with `accept()`, whose events come as listeners (not through hibernation). */
 export interface ListenedSocket extends CloudflareSocket {
   accept(): void;
+  /** Newer compatibility dates deliver binary messages as Blobs by default, as browsers do. */
+  binaryType: string;
   addEventListener(type: string, listener: (event: never) => void): void;
 }
 
