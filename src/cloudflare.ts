@@ -14,7 +14,7 @@ import { openSocket } from "./adapters/cloudflare-socket.ts";
 import { defaultOnError, runFetch } from "./adapters/fetch.ts";
 import { isWebSocketUpgrade, takeUpgrade } from "./core/upgrade.ts";
 
-export type { DurableBroker, DurableBrokerOptions, TopicContext, TopicNamespace } from "./adapters/cloudflare-broker.ts";
+export type { DurableBroker, DurableBrokerOptions, TopicNamespace } from "./adapters/cloudflare-broker.ts";
 export { createDurableBroker, WsloopTopic } from "./adapters/cloudflare-broker.ts";
 export type { DurableHandler, DurableHandlerOptions } from "./adapters/cloudflare-durable.ts";
 export { createDurableHandler } from "./adapters/cloudflare-durable.ts";

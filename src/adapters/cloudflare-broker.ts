@@ -192,9 +192,9 @@ class Upstream {
  * ```
  */
 export class WsloopTopic {
-  readonly #ctx: TopicContext;
+  readonly #ctx: DurableObjectContext;
 
-  constructor(ctx: TopicContext) {
+  constructor(ctx: DurableObjectContext) {
     this.#ctx = ctx;
   }
 
@@ -233,16 +233,4 @@ export class WsloopTopic {
       // Closed already.
     }
   }
-}
-
-/**
- * The part of a Durable Object's `ctx` a {@link WsloopTopic} uses.
- *
- * @example
- * ```ts
- * const topic = new WsloopTopic(ctx satisfies TopicContext);
- * ```
- */
-export interface TopicContext extends DurableObjectContext {
-  getWebSockets(): CloudflareSocket[];
 }

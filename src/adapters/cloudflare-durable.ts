@@ -141,6 +141,12 @@ export function createDurableHandler(
     return next.then(() => {});
   }
 
+  // Woken from hibernation: every loop is restored before the first event (not only at its own
+  // socket's next event), so what its selector delivers meanwhile reaches it.
+  const sleeping = ctx.getWebSockets();
+  if (sleeping.length > 0)
+    void ctx.blockConcurrencyWhile(() => Promise.all(sleeping.map((socket) => withLoop(socket, () => {}))));
+
   return {
     async fetch(request) {
       if (!isWebSocketUpgrade(request)) return runFetch(app, request, onError);

@@ -44,6 +44,10 @@ export interface DurableObjectContext {
   acceptWebSocket(socket: CloudflareSocket, tags?: string[]): void;
   /** Answers `request` frames with `response` without waking the object. */
   setWebSocketAutoResponse(pair?: unknown): void;
+  /** The sockets accepted with `acceptWebSocket` that are still open, across hibernation. */
+  getWebSockets(): CloudflareSocket[];
+  /** Holds the object's events until `callback` settled. */
+  blockConcurrencyWhile<T>(callback: () => Promise<T>): Promise<T>;
 }
 
 /** What Workers' globals add: `new WebSocketPair()` and the `webSocket` field of a 101 Response. */
