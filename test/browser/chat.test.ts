@@ -1,7 +1,7 @@
 // The example chat page in headless Chromium, against the example server on each runtime.
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FixtureServer, type Runtime, startScript } from "../matrix/server.ts";
+import { type FixtureServer, type MatrixRuntime, startScript } from "../matrix/server.ts";
 
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -30,7 +30,7 @@ async function join(page: Page, url: string, user: string): Promise<void> {
 
 const log = (page: Page) => page.locator("#log p").allTextContents();
 
-describe.each(["node", "bun", "deno"] as Runtime[])("the chat page on %s", (runtime) => {
+describe.each(["node", "bun", "deno", "cloudflare"] as MatrixRuntime[])("the chat page on %s", (runtime) => {
   let server: FixtureServer;
   beforeAll(async () => {
     server = await startScript(runtime, `examples/${runtime}/server.ts`, /Chat on http:\/\/\S+:(\d+)\//);

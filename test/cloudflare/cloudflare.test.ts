@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, open } from "../matrix/client.ts";
-import { startWorkerd, type Workerd } from "./workerd.ts";
+import { startWorkerd, type Workerd } from "../../examples/cloudflare/workerd.ts";
 
 let workerd: Workerd;
 beforeAll(async () => {

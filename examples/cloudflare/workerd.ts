@@ -1,5 +1,5 @@
 // Runs a Worker module on workerd, locally and without network, through miniflare: the TypeScript
-// entry is bundled by esbuild (as wrangler would), then served on 127.0.0.1.
+// entry is bundled by esbuild (as wrangler would), then served on 127.0.0.1. The tests use it too.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +9,7 @@ import { Miniflare } from "miniflare";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-/** The compatibility date of the tests and examples/cloudflare/wrangler.jsonc. */
+/** The compatibility date of wrangler.jsonc, and of the tests. */
 export const COMPATIBILITY_DATE = "2026-04-20";
 
 export interface Workerd {
