@@ -9,6 +9,7 @@ export default defineConfig({
     deno: "src/adapters/deno.ts",
     redis: "src/redis.ts",
     crossws: "src/adapters/crossws.ts",
+    cloudflare: "src/cloudflare.ts",
   },
   format: ["esm"],
   target: "es2022",

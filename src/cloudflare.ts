@@ -22,6 +22,12 @@ export type { Hibernation } from "./adapters/cloudflare-hibernation.ts";
 export { hibernate } from "./adapters/cloudflare-hibernation.ts";
 export type { CloudflareSocket, DurableObjectContext } from "./adapters/cloudflare-types.ts";
 export type { FetchHandler } from "./adapters/types.ts";
+export type { Action } from "./core/action.ts";
+export type { Broker, Payload } from "./core/broker.ts";
+export type { Connection } from "./core/connection.ts";
+export type { Message } from "./core/message.ts";
+export type { Selector } from "./core/selector.ts";
+export type { MessageHandler, UpgradeOptions } from "./core/upgrade.ts";
 
 /**
  * A Worker's `fetch`: `app` gets the request, and the Worker's `env` and `ctx` besides.

@@ -18,7 +18,9 @@ import {
  * ```
  */
 export interface TopicNamespace {
+  /** The id of the object named `name` (one per topic). */
   idFromName(name: string): unknown;
+  /** The object's stub: wsloop sends it `fetch` requests. */
   get(id: never): { fetch(input: string, init?: RequestInit): Promise<Response> };
 }
 
@@ -44,7 +46,9 @@ export interface DurableBrokerOptions {
  * ```
  */
 export interface DurableBroker extends Broker {
+  /** How many local subscriptions `topic` has. */
   subscriberCount(topic: string): number;
+  /** How many local sockets joined `topic`. */
   memberCount(topic: string): number;
 }
 
@@ -194,6 +198,7 @@ class Upstream {
 export class WsloopTopic {
   readonly #ctx: DurableObjectContext;
 
+  /** Made by the runtime with the object's `ctx`. */
   constructor(ctx: DurableObjectContext) {
     this.#ctx = ctx;
   }

@@ -45,8 +45,11 @@ export interface DurableHandlerOptions {
 export interface DurableHandler {
   /** Plain requests go to the app; its upgrades open sockets owned by this object. */
   fetch(request: Request): Promise<Response>;
+  /** A frame from a socket accepted through the hibernation API (after waking its loop if the object slept). */
   webSocketMessage(socket: CloudflareSocket, message: string | ArrayBuffer): Promise<void>;
+  /** The socket closed: its loop hears the code and ends (onClose once). */
   webSocketClose(socket: CloudflareSocket, code: number, reason: string, wasClean?: boolean): Promise<void>;
+  /** The connection failed: its loop ends as for a lost connection (1006). */
   webSocketError(socket: CloudflareSocket, error: unknown): Promise<void>;
 }
 

@@ -14,10 +14,13 @@
  * ```
  */
 export interface CloudflareSocket {
+  /** Sends a text (string) or binary frame. */
   send(message: string | ArrayBuffer | ArrayBufferView): void;
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
   /** Stores a structured-cloneable value with the socket: it survives hibernation. */
   serializeAttachment(value: unknown): void;
+  /** What `serializeAttachment` stored. */
   deserializeAttachment(): unknown;
 }
 

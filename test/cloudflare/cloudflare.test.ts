@@ -2,8 +2,8 @@
 // and loops served by a plain Worker.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, open } from "../matrix/client.ts";
 import { startWorkerd, type Workerd } from "../../examples/cloudflare/workerd.ts";
+import { eventually, open } from "../matrix/client.ts";
 
 let workerd: Workerd;
 beforeAll(async () => {
