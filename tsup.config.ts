@@ -10,6 +10,7 @@ export default defineConfig({
     redis: "src/redis.ts",
     crossws: "src/adapters/crossws.ts",
     client: "src/client.ts",
+    cloudflare: "src/cloudflare.ts",
   },
   format: ["esm"],
   target: "es2022",

@@ -47,13 +47,13 @@ export class Session implements SelectorOwner {
     this.connection = new LiveConnection(nextConnectionSerial(), request, protocol, transport, limits, this);
   }
 
-  /** Runs `onInit`. Adapters call it once, after registering the session. */
-  start(): void {
+  /** Runs `onInit`; adapters call it once, after registering the session. Given `restored` (a Durable Object woken from hibernation), the loop goes on with that state and selector instead, without `onInit`. */
+  start(restored?: readonly [state: unknown, selector?: Selector<unknown>]): void {
     if (this.#phase !== Phase.NEW) return;
     this.#phase = Phase.INITIALIZING;
     this.#liveness = keepAlive(this.connection.transport, this.connection.limits.idleTimeout, this);
     whenSettled(
-      () => this.#options.onInit(this.connection, this.#options.dependencies),
+      () => restored ?? this.#options.onInit(this.connection, this.#options.dependencies),
       (value) => this.#initialized(value),
       (error) => this.#initFailed(error),
     );

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FixtureServer, type Runtime, startScript } from "../matrix/server.ts";
+import { type FixtureServer, type MatrixRuntime, startScript } from "../matrix/server.ts";
 
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = join(import.meta.dirname, "../..");
@@ -44,7 +44,7 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-const startChat = (runtime: Runtime, port = 0) =>
+const startChat = (runtime: MatrixRuntime, port = 0) =>
   startScript(runtime, `examples/${runtime}/server.ts`, /Chat on http:\/\/\S+:(\d+)\//, { PORT: String(port) });
 
 async function joinRoom(page: Page, url: string, user: string, room = ""): Promise<void> {
@@ -89,7 +89,7 @@ const horizontalOverflow = (page: Page) =>
     return overflowing;
   });
 
-describe.each(["node", "bun", "deno"] as Runtime[])("the chat page on %s", (runtime) => {
+describe.each(["node", "bun", "deno", "cloudflare"] as MatrixRuntime[])("the chat page on %s", (runtime) => {
   let server: FixtureServer;
   beforeAll(async () => {
     server = await startChat(runtime);
