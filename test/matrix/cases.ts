@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TagStats } from "../fixture/app.ts";
 import { type Client, eventually, open } from "./client.ts";
+import { defineCompression } from "./compression.ts";
 import { defineFaults } from "./faults.ts";
 import { defineHandshake } from "./handshake.ts";
 import { type FixtureServer, type Runtime, startServer } from "./server.ts";
@@ -191,6 +192,7 @@ export function defineMatrix(runtime: Runtime): void {
 
     defineFaults(runtime, () => server);
     defineHandshake(runtime, () => server);
+    defineCompression(runtime, () => server);
 
     it("closes 500 open sockets with 1001 on server close() and runs each onClose before it resolves", async () => {
       const own = await startServer(runtime);
