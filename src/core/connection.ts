@@ -48,7 +48,9 @@ export interface Connection {
  * ```
  */
 export interface RemoteAddress {
+  /** The IP address, e.g. "127.0.0.1" or "2001:db8::1". */
   readonly address: string;
+  /** The peer's TCP port. */
   readonly port: number;
 }
 
