@@ -27,7 +27,8 @@ const isDeno = "Deno" in globalThis;
 const runtime: PeerOptions = isDeno
   ? { canPing: false, watchClose: closeFromSocket, terminate: terminateDenoSocket }
   : isBun
-    ? { canPing: true, sendAnswersBytes: true }
+    ? // Bun compresses a frame only when asked, and only for a client that negotiated it with a host that offers it.
+      { canPing: true, sendAnswersBytes: true, compress: true }
     : { canPing: true, remoteAddress: nodeAddress, keepAddress: keepNodeAddress };
 
 /**
