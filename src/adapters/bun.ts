@@ -13,6 +13,7 @@ import bunAdapter from "crossws/adapters/bun";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops, wsloopNamespace } from "./loops.ts";
+import { contextAddress } from "./peer-address.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
@@ -65,9 +66,16 @@ export interface BunOptions {
    * The largest message Bun reads, for every socket of the server (default 16 MiB, Bun's own and
    * wsloop's default maxMessageSize): Bun closes larger ones with 1009 before wsloop sees them.
    * Raise it to the largest `maxMessageSize` of your endpoints; an upgrade to an endpoint whose
-   * maxMessageSize is above it is reported to `onError` (once per size).
+   * maxMessageSize is above it is reported to `onError` (once per size). With compression, it
+   * bounds a message's size once inflated.
    */
   maxPayloadLength?: number;
+  /**
+   * Offer permessage-deflate to clients that ask for it (default false): Bun's
+   * `perMessageDeflate: true`, one shared compressor and decompressor for all sockets (no context
+   * kept between messages), and every frame wsloop sends is compressed for those clients.
+   */
+  compression?: boolean;
 }
 
 /**
@@ -85,8 +93,19 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
   const warned = new Set<number>();
   // Broadcasts (Broker.publishFrame) go through Bun's native topics: one call fans out in Bun.
   let server: BunServer<Data> | undefined;
-  const hub = { publish: (topic: string, data: string | Uint8Array) => void server?.publish(topic, data) };
-  const loops = createLoops(fetch, { onError, canPing: true, sendAnswersBytes: true, blankProtocol: true, hub });
+  const compress = options.compression === true;
+  const hub = { publish: (topic: string, data: string | Uint8Array) => void server?.publish(topic, data, compress) };
+  const loops = createLoops(fetch, {
+    onError,
+    canPing: true,
+    sendAnswersBytes: true,
+    blankProtocol: true,
+    hub,
+    compress,
+    // Bun tells the port only for a request still waiting for its response: at the upgrade.
+    remotePort: (request) => server?.requestIP(request)?.port,
+    remoteAddress: contextAddress,
+  });
   // wsloop keeps each socket alive with its own idleTimeout; Bun's server-wide one is turned off.
   const ws = bunAdapter({ hooks: loops.hooks, idleTimeout: 0, getNamespace: wsloopNamespace });
   const handler = ws.websocket as unknown as WebSocketHandler<Data>;
@@ -94,6 +113,7 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
     ...handler,
     // Bun reads a whole message before wsloop sees it, and closes (1009) above this, per server.
     maxPayloadLength,
+    perMessageDeflate: compress,
     close(socket, code, reason) {
       return handler.close?.(socket, codeSent(code, reason), reason);
     },
@@ -135,6 +155,7 @@ export async function serve(options: ServeOptions & Pick<BunOptions, "maxPayload
   const handlers = createBunHandlers(options.fetch, {
     ...(options.onError ? { onError: options.onError } : {}),
     ...(options.maxPayloadLength ? { maxPayloadLength: options.maxPayloadLength } : {}),
+    ...(options.compression ? { compression: true } : {}),
   });
   const server = Bun.serve({
     port: options.port ?? 3000,

@@ -13,6 +13,7 @@ import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
 import { closeFromSocket, createLoops, wsloopNamespace } from "./loops.ts";
+import { contextAddress } from "./peer-address.ts";
 import type { FetchHandler, ServeOptions, Server } from "./types.ts";
 
 export type { FetchHandler, ServeOptions, Server } from "./types.ts";
@@ -27,7 +28,7 @@ export type { FetchHandler, ServeOptions, Server } from "./types.ts";
  */
 export interface DenoServeInfo {
   /** The client's address. */
-  remoteAddr?: { hostname: string };
+  remoteAddr?: { hostname: string; port?: number };
 }
 
 /**
@@ -64,12 +65,17 @@ interface DenoApi {
  */
 export function createDenoHandler(fetch: FetchHandler, options: { onError?: (error: unknown) => void } = {}): DenoHandler {
   const onError = options.onError ?? defaultOnError;
+  // The port is in the serve info only: handed to the upgrade hook through this, per request.
+  const ports = new WeakMap<Request, number>();
   const loops = createLoops(fetch, {
     onError,
     watchClose: closeFromSocket,
     // Deno.upgradeWebSocket only finds a protocol in an offer separated by ", " exactly; clients
-    // may send "a,b". The 101 response's headers are mutable, so the choice goes there instead.
-    omitProtocol: true,
+    // may send "a,b", and it ignores headers handed to it. The 101 response's headers are
+    // mutable, so the choice and the app's headers go there instead.
+    omitHandshakeHeaders: true,
+    remotePort: (request) => ports.get(request),
+    remoteAddress: contextAddress,
     canPing: false,
     terminate: terminateDenoSocket,
   });
@@ -87,8 +93,13 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
   const upgrade = async (request: Request, info: DenoServeInfo): Promise<Response> => {
     const outcome = await loops.route(request);
     if (outcome instanceof Response) return outcome;
+    const port = info.remoteAddr?.port;
+    if (port !== undefined) ports.set(request, port);
     const response = await adapterFor(outcome.limits.idleTimeout).handleUpgrade(request, info as never);
-    if (response.status === 101 && outcome.protocol) response.headers.set("sec-websocket-protocol", outcome.protocol);
+    ports.delete(request);
+    if (response.status !== 101) return response;
+    if (outcome.protocol) response.headers.set("sec-websocket-protocol", outcome.protocol);
+    if (outcome.headers) for (const [name, value] of outcome.headers) response.headers.append(name, value);
     return response;
   };
   const handler = (request: Request, info?: DenoServeInfo): Promise<Response> =>
@@ -105,6 +116,13 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
  * ```
  */
 export async function serve(options: ServeOptions): Promise<Server> {
+  if (options.compression) {
+    // Refused rather than ignored: a server asked to compress that silently does not would only
+    // show in the bandwidth bill. Portable code passes `compression: runtime !== "deno"`.
+    throw new TypeError(
+      "wsloop/deno: compression (permessage-deflate) is not available on Deno: Deno.upgradeWebSocket cannot negotiate it. Leave `compression` out on Deno, or compress in a proxy in front of it.",
+    );
+  }
   const handler = createDenoHandler(options.fetch, options.onError ? { onError: options.onError } : {});
   const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
   let port = 0;

@@ -1,9 +1,10 @@
 import type { Hooks, Peer } from "crossws";
-import { CLOSE_GRACE_MS, type NativeTopics, type Transport } from "../core/connection.ts";
+import { CLOSE_GRACE_MS, type NativeTopics, type RemoteAddress, type Transport } from "../core/connection.ts";
 import { Session } from "../core/session.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
+import { PORT_KEY } from "./peer-address.ts";
 import type { FetchHandler } from "./types.ts";
 
 /** The key under which a peer's context holds its PendingUpgrade, then its Session. */
@@ -49,8 +50,13 @@ export interface LoopsOptions {
    */
   watchErrors?: (peer: Peer) => void;
   closeSent?: (peer: Peer) => { code: number; reason: string } | undefined;
-  /** Leave the subprotocol out of the upgrade: the adapter puts it on the handshake response itself. */
-  omitProtocol?: boolean;
+  /**
+   * Leave the subprotocol and the app's headers out of the upgrade: the adapter puts them on the
+   * handshake response itself (Deno's upgrade ignores headers handed to it).
+   */
+  omitHandshakeHeaders?: boolean;
+  /** The client's port, where the runtime tells it only before the upgrade (Bun, Deno): kept in the peer's context. */
+  remotePort?: (request: Request) => number | undefined;
   /**
    * Bun's upgrade answers the client's first offered subprotocol when the response names none; an
    * empty Sec-WebSocket-Protocol header keeps the header out of the response.
@@ -71,10 +77,19 @@ export interface LoopsOptions {
   terminate?: (peer: Peer) => void;
   /** Publishes to the runtime's native topics (Bun's server.publish), which sockets join through crossws. */
   hub?: NativeTopics["hub"];
+  /** The peer's address, read when the app asks (see peer-address.ts). */
+  remoteAddress?: (peer: Peer) => RemoteAddress | undefined;
+  /** Runs at open, to read what the runtime forgets once the socket closed (Node's socket address). */
+  keepAddress?: (peer: Peer) => void;
+  /**
+   * Asks the runtime to compress each frame sent, where it compresses only when asked (Bun); it
+   * does so only for clients that negotiated permessage-deflate with a server that offers it.
+   */
+  compress?: boolean;
 }
 
 /** What running a session on a crossws peer depends on: the runtime's abilities. */
-export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol" | "blankProtocol">;
+export type PeerOptions = Omit<LoopsOptions, "onError" | "omitHandshakeHeaders" | "blankProtocol" | "remotePort">;
 
 /** How long shutdown waits for an accepted upgrade to open its socket (Bun and Deno open it later). */
 const HANDOFF_WAIT_MS = 2_000;
@@ -120,7 +135,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
         if (outcome instanceof Response) return outcome;
         pending = outcome;
       }
-      return upgradeOutcome(pending, options);
+      return upgradeOutcome(pending, options, options.remotePort?.(request));
     },
     ...sessionHooks(options, {
       sessions,
@@ -219,8 +234,13 @@ function onSocketClose(event: CloseEvent): void {
   const session = peer.context[KEY];
   peer.context[KEY] = undefined;
   if (session instanceof Session) session.closed(event.code || 1006, event.reason);
-  const internal = peer as unknown as { _internal: { ws: WebSocket; namespace?: string }; _topics?: Set<string> };
-  internal._internal = { ws: socket, namespace: internal._internal.namespace };
+  const internal = peer as unknown as {
+    _internal: { ws: WebSocket; namespace?: string; remoteAddress?: string; context?: Record<string, unknown> };
+    _topics?: Set<string>;
+  };
+  // The address stays readable (connection.remoteAddress), as on Node and Bun: the context keeps the port.
+  const { namespace, remoteAddress, context } = internal._internal;
+  internal._internal = { ws: socket, namespace, remoteAddress, context };
   internal._topics = new Set();
 }
 
@@ -241,15 +261,27 @@ export function wsloopNamespace(): string {
   return NAMESPACE;
 }
 
-/** What the upgrade hook answers for an accepted upgrade: the peer's context, and the subprotocol. */
+/**
+ * What the upgrade hook answers for an accepted upgrade: the peer's context (with the client's port
+ * where the adapter knows it only now), the subprotocol and the app's headers for the 101.
+ */
 export function upgradeOutcome(
   pending: PendingUpgrade,
-  { omitProtocol, blankProtocol }: Pick<LoopsOptions, "omitProtocol" | "blankProtocol"> = {},
-): { context: Record<string, unknown>; namespace: string; protocol?: string; headers?: Record<string, string> } {
-  const outcome = { context: { [KEY]: pending }, namespace: NAMESPACE };
-  if (omitProtocol) return outcome;
-  if (pending.protocol) return { ...outcome, protocol: pending.protocol };
-  return blankProtocol ? { ...outcome, headers: { "sec-websocket-protocol": "" } } : outcome;
+  { omitHandshakeHeaders, blankProtocol }: Pick<LoopsOptions, "omitHandshakeHeaders" | "blankProtocol"> = {},
+  port?: number,
+): { context: Record<string, unknown>; namespace: string; protocol?: string; headers?: HeadersInit } {
+  const context: Record<string, unknown> = { [KEY]: pending };
+  if (port !== undefined) context[PORT_KEY] = port;
+  const outcome = { context, namespace: NAMESPACE };
+  if (omitHandshakeHeaders) return outcome;
+  const headers = pending.headers;
+  if (pending.protocol)
+    return headers ? { ...outcome, protocol: pending.protocol, headers } : { ...outcome, protocol: pending.protocol };
+  if (!blankProtocol) return headers ? { ...outcome, headers } : outcome;
+  if (!headers) return { ...outcome, headers: { "sec-websocket-protocol": "" } };
+  const merged = new Headers(headers);
+  merged.set("sec-websocket-protocol", "");
+  return { ...outcome, headers: merged };
 }
 
 /** What a server tracks of its sockets: for shutdown, and to know when an accepted upgrade opened. */
@@ -276,6 +308,7 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
       sessions?.add(session);
       registry?.sockets.add(peer, transport);
       registry?.opened(pending, session);
+      options.keepAddress?.(peer);
       watchClose?.(peer, session);
       watchErrors?.(peer);
       // Registered first: a loop that ends inside onInit then leaves the registry as well.
@@ -338,8 +371,12 @@ class PeerTransport implements Transport, NativeTopics {
     this.peer.unsubscribe(topic);
   }
 
+  get remoteAddress(): RemoteAddress | undefined {
+    return this.#options.remoteAddress?.(this.peer);
+  }
+
   send(data: string | Uint8Array): boolean {
-    const result = this.peer.send(data);
+    const result = this.#options.compress ? this.peer.send(data, COMPRESS) : this.peer.send(data);
     if (result !== 0 || !this.#options.sendAnswersBytes) return true;
     // Bun's 0: a closing or closed socket dropped the frame.
     if ((this.peer.websocket as { readyState?: number }).readyState !== OPEN) return false;
@@ -372,6 +409,9 @@ class PingingPeerTransport extends PeerTransport {
     this.peer.ping();
   }
 }
+
+/** crossws' send options asking for compression (Bun compresses only when asked). */
+const COMPRESS = Object.freeze({ compress: true });
 
 /** WebSocket.OPEN, which not every runtime defines as a global. */
 const OPEN = 1;

@@ -8,6 +8,7 @@ import type { PendingUpgrade } from "../core/upgrade.ts";
 import { createLoops, type Loops, socketOf, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
 import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
+import { keepNodeAddress, nodeAddress } from "./peer-address.ts";
 import type { FetchHandler } from "./types.ts";
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;
@@ -24,6 +25,12 @@ const OPEN = 1;
 // 1008; the cap is kept for memory (each fragment is a Buffer), but scales with the size limit.
 const MIN_FRAGMENT_BYTES = 64;
 const WS_DEFAULT_MAX_FRAGMENTS = 16 * 1024;
+/**
+ * ws' permessage-deflate settings with `compression`: its defaults (context kept between messages,
+ * zlib level 6, 10 zlib jobs at once) but for the threshold: ws compresses nothing under 1 KiB by
+ * default, which is most chat and JSON messages.
+ */
+const PER_MESSAGE_DEFLATE = Object.freeze({ threshold: 128 });
 
 /** Upgrades for one Node server: `handle` is its 'upgrade' listener. */
 export class NodeUpgrades {
@@ -32,9 +39,18 @@ export class NodeUpgrades {
   // so `ws` stops reading a message at the endpoint's maxMessageSize (1009), not at 100 MiB.
   readonly #adapters = new Map<number, NodeAdapter>();
   readonly #hooks: Partial<Hooks>;
+  readonly #compression: boolean;
 
-  constructor(fetch: FetchHandler, onError: (error: unknown) => void) {
-    this.#loops = createLoops(fetch, { onError, canPing: true, watchErrors, closeSent });
+  constructor(fetch: FetchHandler, onError: (error: unknown) => void, compression = false) {
+    this.#compression = compression;
+    this.#loops = createLoops(fetch, {
+      onError,
+      canPing: true,
+      watchErrors,
+      closeSent,
+      remoteAddress: nodeAddress,
+      keepAddress: keepNodeAddress,
+    });
     const { ping } = this.#loops.hooks;
     this.#hooks = {
       ...this.#loops.hooks,
@@ -81,6 +97,9 @@ export class NodeUpgrades {
         maxFragments: Math.max(WS_DEFAULT_MAX_FRAGMENTS, Math.ceil(maxPayload / MIN_FRAGMENT_BYTES)),
         // Pings are answered by answerPing, which never queues more than a few pongs.
         autoPong: false,
+        // ws inflates a message only up to maxPayload (then closes with 1009): maxMessageSize
+        // bounds the decompressed size, so a small compressed bomb cannot inflate memory.
+        perMessageDeflate: this.#compression ? PER_MESSAGE_DEFLATE : false,
       };
       // wsloop keeps each socket alive with its own idleTimeout; crossws' sweep is turned off.
       adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions, getNamespace: wsloopNamespace });

@@ -52,6 +52,11 @@ export interface AttachOptions {
    * method, URL and headers, before any other listener acts.
    */
   filter?: (request: Request) => boolean;
+  /**
+   * Offer permessage-deflate to clients that ask for it (default false), through ws'
+   * perMessageDeflate; messages under 128 bytes go out uncompressed.
+   */
+  compression?: boolean;
 }
 
 /**
@@ -67,7 +72,7 @@ export interface AttachOptions {
  * ```
  */
 export function attach(server: HttpServer, fetch: FetchHandler, options: AttachOptions = {}): Attached {
-  const upgrades = new NodeUpgrades(fetch, options.onError ?? defaultOnError);
+  const upgrades = new NodeUpgrades(fetch, options.onError ?? defaultOnError, options.compression === true);
   const { filter } = options;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (!isWebSocketRequest(req)) {
@@ -128,7 +133,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
         res.destroy();
       });
   });
-  const attached = attach(server, options.fetch, { onError });
+  const attached = attach(server, options.fetch, { onError, compression: options.compression === true });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 3000, options.hostname, () => {

@@ -26,6 +26,11 @@ export interface ServeOptions {
   hostname?: string;
   /** Gets errors thrown by `fetch` (answered with 500). Default: console.error. */
   onError?: (error: unknown) => void;
+  /**
+   * Offer permessage-deflate (RFC 7692) to clients that ask for it (default false). Node and Bun
+   * only: Deno cannot negotiate it, and its `serve` rejects `compression: true`.
+   */
+  compression?: boolean;
 }
 
 /**

@@ -1,4 +1,6 @@
+import { header } from "./header.ts";
 import { unref } from "./keepalive.ts";
+import { clientAddressOf } from "./proxies.ts";
 import type { Result, SendError } from "./result.ts";
 import { textExceeds, utf8Length } from "./size.ts";
 import type { Limits } from "./upgrade.ts";
@@ -23,6 +25,33 @@ export interface Connection {
   readonly request: Request;
   /** The negotiated subprotocol, or "" when none was. */
   readonly protocol: string;
+  /**
+   * The peer's IP address and port as the runtime sees them: behind a proxy, the proxy's. Undefined
+   * where the runtime does not tell (a Unix socket, `wsloop/testing`, a crossws host on Bun or Deno).
+   */
+  readonly remoteAddress: RemoteAddress | undefined;
+  /**
+   * The client's IP address: the peer's, or, when the peer is one of the endpoint's
+   * `trustedProxies`, the address they name in X-Forwarded-For. Computed on each read.
+   */
+  readonly clientAddress: string | undefined;
+}
+
+/**
+ * An IP address and port. IPv6 addresses have no brackets; an IPv4 client of a dual-stack listener
+ * may appear as `::ffff:127.0.0.1`.
+ *
+ * @example
+ * ```ts
+ * const peer: RemoteAddress | undefined = connection.remoteAddress;
+ * if (peer) console.log(`${peer.address} port ${peer.port}`);
+ * ```
+ */
+export interface RemoteAddress {
+  /** The IP address, e.g. "127.0.0.1" or "2001:db8::1". */
+  readonly address: string;
+  /** The peer's TCP port. */
+  readonly port: number;
 }
 
 /** What the loop needs from a runtime's socket. Adapters and `wsloop/testing` provide it. */
@@ -45,6 +74,8 @@ export interface Transport {
   native?: NativeTopics;
   /** Bytes queued for sending and not yet written to the network. */
   readonly bufferedAmount: number;
+  /** The peer's address, read when asked for (absent where the runtime does not tell). */
+  readonly remoteAddress?: RemoteAddress | undefined;
 }
 
 /** A runtime's own topics, such as Bun's `ws.subscribe` and `server.publish`. */
@@ -95,6 +126,16 @@ export class LiveConnection implements Connection {
   get id(): string {
     if (typeof this.#id === "number") this.#id = `${processPrefix()}-${this.#id.toString(36)}`;
     return this.#id;
+  }
+
+  get remoteAddress(): RemoteAddress | undefined {
+    return this.transport.remoteAddress;
+  }
+
+  get clientAddress(): string | undefined {
+    const peer = this.transport.remoteAddress?.address;
+    const trust = this.limits.proxies;
+    return peer === undefined || !trust ? peer : clientAddressOf(peer, header(this.request, "x-forwarded-for"), trust);
   }
 
   /** Starts the closing handshake; a client that has not finished it within CLOSE_GRACE_MS is dropped. */

@@ -1,7 +1,12 @@
 import type { Action } from "./action.ts";
 import type { Connection } from "./connection.ts";
+import { header } from "./header.ts";
 import type { Message } from "./message.ts";
+import { type ProxyTrust, proxyTrustOf, type TrustedProxies } from "./proxies.ts";
+import { responseHeadersOf } from "./response-headers.ts";
 import type { Selector } from "./selector.ts";
+
+export { kHeader } from "./header.ts";
 
 /**
  * The shape of `onMessage`: the current state, one message, the connection and the dependencies
@@ -88,6 +93,22 @@ export interface UpgradeOptions<State, Custom, Deps> {
    * as `"example.com"`, is a RangeError.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Headers for the handshake's 101 response, e.g. `{ "set-cookie": "session=…; HttpOnly" }`
+   * (several Set-Cookie through a Headers or an array of pairs). Sent on Node, Bun and Deno. Names
+   * the handshake writes itself (Upgrade, Connection, Sec-WebSocket-*, Content-Length,
+   * Transfer-Encoding) and invalid names or values are a RangeError or TypeError: the fetch handler
+   * throws, and the client gets 500.
+   */
+  headers?: HeadersInit;
+  /**
+   * Proxies trusted to tell the client's address in `X-Forwarded-For`, for
+   * `connection.clientAddress` (default: none, the header is ignored). Addresses and CIDR ranges
+   * (`["10.0.0.0/8", "::1"]`, also `"loopback"` and `"private"`), or a number of hops in front of
+   * the server whose address is not known in advance (`1`: one load balancer). A malformed entry is
+   * a RangeError.
+   */
+  trustedProxies?: TrustedProxies;
   /** Gets what a handler threw (default: console.error). The socket is closed with 1011. */
   onError?: (error: unknown, connection: Connection) => void;
 }
@@ -114,6 +135,8 @@ export interface Limits {
   readonly idleTimeout: number;
   /** Seconds. */
   readonly closeTimeout: number;
+  /** Whom X-Forwarded-For is believed from (trustedProxies, parsed), for clientAddress. */
+  readonly proxies: ProxyTrust | undefined;
 }
 
 /** An accepted upgrade waiting for its socket: what an adapter reads off the marker Response. */
@@ -123,23 +146,13 @@ export class PendingUpgrade {
     readonly protocol: string,
     readonly options: UpgradeOptions<unknown, unknown, unknown>,
     readonly limits: Limits,
+    /** Extra headers for the 101 response, validated. */
+    readonly headers: Headers | undefined = undefined,
   ) {}
 }
 
 const kUpgrade = Symbol.for("wsloop.upgrade");
 
-/**
- * Where an adapter's Request can read one header without making a Headers (Node's, from the raw
- * headers): `request.headers.get(name)` for a lower-case `name`, without its allocations.
- */
-export const kHeader = Symbol.for("wsloop.header");
-type FastHeader = { [kHeader]?: (name: string) => string | null };
-
-/** `request.headers.get(name)`, through the adapter's fast path where it has one. */
-function header(request: Request, name: string): string | null {
-  const fast = (request as FastHeader)[kHeader];
-  return fast ? fast.call(request, name) : request.headers.get(name);
-}
 type Marked = { [kUpgrade]?: PendingUpgrade };
 
 /**
@@ -161,6 +174,7 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
 export function upgradeWebSocket<State, Custom, Deps>(request: Request, options: UpgradeOptions<State, Custom, Deps>): Response {
   const limits = limitsOf(options);
   const allowedOrigins = originsOf(options.allowedOrigins);
+  const headers = responseHeadersOf(options.headers);
   const refusal = refuseHandshake(request);
   if (refusal) return refusal;
   const origin = header(request, "origin");
@@ -172,7 +186,13 @@ export function upgradeWebSocket<State, Custom, Deps>(request: Request, options:
     });
   }
   const protocol = chooseProtocol(header(request, "sec-websocket-protocol"), options.protocols);
-  const pending = new PendingUpgrade(request, protocol, options as unknown as UpgradeOptions<unknown, unknown, unknown>, limits);
+  const pending = new PendingUpgrade(
+    request,
+    protocol,
+    options as unknown as UpgradeOptions<unknown, unknown, unknown>,
+    limits,
+    headers,
+  );
   // A server without a wsloop adapter sends this as it is; its status text tells the developer why.
   // No body: on Node a Response with one costs ~13 µs, paid on every connection.
   const response = new Response(null, {
@@ -295,7 +315,13 @@ function originOf(entry: string): string {
 
 type LimitOptions = Pick<
   UpgradeOptions<unknown, unknown, unknown>,
-  "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "maxQueuedBytes" | "idleTimeout" | "closeTimeout"
+  | "maxMessageSize"
+  | "maxBufferedAmount"
+  | "slowConsumerLimit"
+  | "maxQueuedBytes"
+  | "idleTimeout"
+  | "closeTimeout"
+  | "trustedProxies"
 >;
 
 function limitsOf(options: LimitOptions): Limits {
@@ -314,6 +340,7 @@ function limitsOf(options: LimitOptions): Limits {
   if (!(idleTimeout >= 0 && idleTimeout <= MAX_IDLE_TIMEOUT))
     throw new RangeError(`upgradeWebSocket: idleTimeout must be a number of seconds from 0 to ${MAX_IDLE_TIMEOUT}`);
   const closeTimeout = timerSeconds("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
+  const proxies = proxyTrustOf(options.trustedProxies);
   // Each connection keeps its limits: connections with the same ones share one object.
   const last = lastLimits;
   if (
@@ -322,10 +349,11 @@ function limitsOf(options: LimitOptions): Limits {
     last.slowConsumerLimit === slowConsumerLimit &&
     last.maxQueuedBytes === maxQueuedBytes &&
     last.idleTimeout === idleTimeout &&
-    last.closeTimeout === closeTimeout
+    last.closeTimeout === closeTimeout &&
+    last.proxies === proxies
   )
     return last;
-  lastLimits = { maxMessageSize, maxBufferedAmount, slowConsumerLimit, maxQueuedBytes, idleTimeout, closeTimeout };
+  lastLimits = { maxMessageSize, maxBufferedAmount, slowConsumerLimit, maxQueuedBytes, idleTimeout, closeTimeout, proxies };
   return lastLimits;
 }
 

@@ -39,10 +39,19 @@ export function echo(request: Request): Response {
   return upgradeWebSocket(request, { dependencies: null, onInit, onMessage, onClose, maxMessageSize: MAX_MESSAGE_SIZE });
 }
 
-/** Serves the echo app on 127.0.0.1:$PORT (0 picks one) and prints `READY port`. */
+/**
+ * Serves the echo app on 127.0.0.1:$PORT (0 picks one) and prints `READY port`; with
+ * WSLOOP_COMPRESSION=1, with compression on (sections 12 and 13: permessage-deflate).
+ */
 export async function runEcho(
-  serve: (options: { fetch: typeof echo; port: number; hostname: string }) => Promise<{ port: number }>,
+  serve: (options: { fetch: typeof echo; port: number; hostname: string; compression?: boolean }) => Promise<{ port: number }>,
 ): Promise<void> {
-  const server = await serve({ fetch: echo, port: Number(process.env.PORT ?? 0), hostname: "127.0.0.1" });
+  const compression = process.env.WSLOOP_COMPRESSION === "1";
+  const server = await serve({
+    fetch: echo,
+    port: Number(process.env.PORT ?? 0),
+    hostname: "127.0.0.1",
+    ...(compression ? { compression } : {}),
+  });
   console.log(`READY ${server.port}`);
 }

@@ -2,8 +2,13 @@
 // (test/conformance/app.ts) on Node, Bun and Deno. The suite is run by ../shared/autobahn/fuzz,
 // beside the repository; its last line `N passed, M failed` is what CI reads.
 //
-// usage: node --import tsx test/conformance/run.ts [--full] [--parallel] [--cases PATTERNS] [RUNTIME...]
-//   (default) the CI subset, see CI_EXCLUDE; --full: sections 1-7, 9 and 10 (fuzz's default)
+// usage: node --import tsx test/conformance/run.ts [--full] [--deflate] [--parallel] [--cases PATTERNS] [RUNTIME...]
+//   (default) the CI subset: CI_CASES less CI_EXCLUDE with wsloop's defaults, then DEFLATE_CI_CASES
+//     against servers with `compression` on (Node and Bun: Deno has no permessage-deflate)
+//   --full: sections 1-7, 9 and 10 (fuzz's default), then 12 and 13 with compression (hours: the
+//     suite's Python client compresses slowly)
+//   --deflate: only the run with compression on (its CI subset, or with --full 12 and 13 whole)
+//   --cases PATTERNS: only these cases (against the compression servers with --deflate)
 //   --parallel: one fuzz per runtime at once (each runtime still gets its cases one at a time); no
 //     faster on 2 cores, where the suite's client and the servers compete (full run: 535 s vs 413 s)
 //   RUNTIME: node, bun, deno (default: all three)
@@ -37,19 +42,35 @@ const CI_EXCLUDE = [
   ...cases("9.6", 2, 5),
 ].join(",");
 
+/**
+ * What CI runs of sections 12 and 13 (permessage-deflate, 1,000 messages per case): each test data
+ * set (12.1-12.5: JSON and HTML text, a bitmap, German text, a PDF) and each negotiation the suite
+ * offers (13.1-13.7: defaults, no context takeover, window bits 9 and 15, both), at 256 bytes per
+ * message: above Node's 128-byte threshold, so replies are compressed too. Larger and fragmented
+ * messages take tens of seconds a case with the suite's Python client: `--full` runs them.
+ */
+const DEFLATE_CI_CASES = ["12.1", "12.2", "12.3", "12.4", "12.5", "13.1", "13.2", "13.3", "13.4", "13.5", "13.6", "13.7"]
+  .map((section) => `${section}.3`)
+  .join(",");
+const DEFLATE_CASES = "12.*,13.*";
+/** Runtimes that offer permessage-deflate. */
+const DEFLATE_RUNTIMES: readonly Runtime[] = ["node", "bun"];
+
 interface Args {
   full: boolean;
+  deflate: boolean;
   parallel: boolean;
   cases: string | undefined;
   runtimes: Runtime[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { full: false, parallel: false, cases: undefined, runtimes: [] };
+  const args: Args = { full: false, deflate: false, parallel: false, cases: undefined, runtimes: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "--full") args.full = true;
     else if (arg === "--parallel") args.parallel = true;
+    else if (arg === "--deflate") args.deflate = true;
     else if (arg === "--cases") args.cases = argv[++i];
     else if ((RUNTIMES as readonly string[]).includes(arg)) args.runtimes.push(arg as Runtime);
     else usage(`unknown argument ${arg}`);
@@ -60,7 +81,7 @@ function parseArgs(argv: string[]): Args {
 
 function usage(message: string): never {
   console.error(
-    `conformance: ${message}\nusage: test/conformance/run.ts [--full] [--parallel] [--cases PATTERNS] [node|bun|deno...]`,
+    `conformance: ${message}\nusage: test/conformance/run.ts [--full] [--deflate] [--parallel] [--cases PATTERNS] [node|bun|deno...]`,
   );
   process.exit(2);
 }
@@ -104,63 +125,111 @@ function counts(output: string): [number, number] | undefined {
   return match ? [Number(match[1]), Number(match[2])] : undefined;
 }
 
-async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
-  const fuzz = findFuzz();
-  const cases = args.cases ?? (args.full ? undefined : CI_CASES);
-  const exclude = args.cases || args.full ? "" : CI_EXCLUDE;
-  const selection = [...(cases ? ["--cases", cases] : []), ...(exclude ? ["--exclude", exclude] : [])];
-  const out = mkdtempSync(join(tmpdir(), "wsloop-conformance-"));
+/** One fuzz run: which servers (compression on or off), which cases. */
+interface Plan {
+  name: string;
+  runtimes: Runtime[];
+  /** With `compression` on (WSLOOP_COMPRESSION=1), and named wsloop-RUNTIME-deflate. */
+  deflate: boolean;
+  selection: string[];
+}
+
+function plansOf(args: Args): Plan[] {
+  const select = (cases: string | undefined, exclude: string) => [
+    ...(cases ? ["--cases", cases] : []),
+    ...(exclude ? ["--exclude", exclude] : []),
+  ];
+  const plans: Plan[] = [];
+  if (!args.deflate) {
+    const cases = args.cases ?? (args.full ? undefined : CI_CASES);
+    const exclude = args.cases || args.full ? "" : CI_EXCLUDE;
+    plans.push({ name: "core", runtimes: args.runtimes, deflate: false, selection: select(cases, exclude) });
+  }
+  const deflating = args.runtimes.filter((runtime) => DEFLATE_RUNTIMES.includes(runtime));
+  if ((args.deflate || !args.cases) && deflating.length > 0) {
+    const cases = args.deflate && args.cases ? args.cases : args.full ? DEFLATE_CASES : DEFLATE_CI_CASES;
+    plans.push({ name: "permessage-deflate", runtimes: deflating, deflate: true, selection: select(cases, "") });
+  }
+  return plans;
+}
+
+/** Runs one plan: its servers, then fuzz (one per runtime with --parallel). */
+async function runPlan(
+  plan: Plan,
+  args: Args,
+  fuzz: string,
+  out: string,
+): Promise<{ exit: number; totals: ([number, number] | undefined)[] }> {
   const servers = new Map<Runtime, FixtureServer>();
-  const started = Date.now();
+  const name = (runtime: Runtime) => `wsloop-${runtime}${plan.deflate ? "-deflate" : ""}`;
   try {
-    for (const runtime of args.runtimes) {
-      servers.set(runtime, await startScript(runtime, `test/conformance/echo-${runtime}.ts`, /READY (\d+)/));
+    for (const runtime of plan.runtimes) {
+      const env: Record<string, string> = plan.deflate ? { WSLOOP_COMPRESSION: "1" } : {};
+      servers.set(runtime, await startScript(runtime, `test/conformance/echo-${runtime}.ts`, /READY (\d+)/, env));
     }
-    const target = (runtime: Runtime) => `wsloop-${runtime}=${servers.get(runtime)?.ws}`;
+    const target = (runtime: Runtime) => `${name(runtime)}=${servers.get(runtime)?.ws}`;
     let runs: [number, string][];
     if (!args.parallel) {
-      runs = [await runFuzz(fuzz, [...selection, "--out", out, ...args.runtimes.map(target)], {}, "")];
+      runs = [await runFuzz(fuzz, [...plan.selection, "--out", join(out, plan.name), ...plan.runtimes.map(target)], {}, "")];
     } else {
       // One fuzz per runtime, each with its own reports and its own copy of the suite (no race
       // between first-time unpacks); their summaries are printed one after the other, then the total.
       runs = await Promise.all(
-        args.runtimes.map((runtime) =>
+        plan.runtimes.map((runtime) =>
           runFuzz(
             fuzz,
-            [...selection, "--out", join(out, runtime), target(runtime)],
+            [...plan.selection, "--out", join(out, plan.name, runtime), target(runtime)],
             { AUTOBAHN_SITE: join(out, `site-${runtime}`) },
             `[${runtime}] `,
           ),
         ),
       );
     }
-    const totals = runs.map(([, output]) => counts(output));
     for (const [runtime, server] of servers) {
       const extra = server
         .output()
         .replace(/^READY \d+\n/m, "")
         .trim();
-      if (extra) console.log(`\n${runtime} server output:\n${extra.slice(-4000)}`);
-    }
-    const seconds = Math.round((Date.now() - started) / 1000);
-    console.error(`conformance: ${args.runtimes.join(", ")} in ${seconds} s; reports in ${out}`);
-    // CI reads the last line: fuzz's own (summed over runs in parallel), repeated after the servers' output.
-    if (totals.every((total) => total !== undefined)) {
-      const sum = (i: 0 | 1) => totals.reduce((n, total) => n + (total?.[i] ?? 0), 0);
-      console.log(`${sum(0)} passed, ${sum(1)} failed`);
+      if (extra) console.log(`\n${name(runtime)} server output:\n${extra.slice(-4000)}`);
     }
     // A server that died during the run fails it even if the suite's verdicts did not show it.
     const crashed: string[] = [];
     for (const [runtime, server] of servers) {
       const exit = await Promise.race([server.exited, Promise.resolve("running" as const)]);
-      if (exit !== "running") crashed.push(`${runtime} (exit ${exit})`);
+      if (exit !== "running") crashed.push(`${name(runtime)} (exit ${exit})`);
     }
     if (crashed.length > 0) console.error(`conformance: server exited during the run: ${crashed.join(", ")}`);
-    return Math.max(crashed.length > 0 ? 1 : 0, ...runs.map(([exit]) => exit));
+    return {
+      exit: Math.max(crashed.length > 0 ? 1 : 0, ...runs.map(([exit]) => exit)),
+      totals: runs.map(([, output]) => counts(output)),
+    };
   } finally {
     await Promise.all([...servers.values()].map((server) => server.kill()));
   }
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const fuzz = findFuzz();
+  const out = mkdtempSync(join(tmpdir(), "wsloop-conformance-"));
+  const started = Date.now();
+  let exit = 0;
+  const totals: ([number, number] | undefined)[] = [];
+  for (const plan of plansOf(args)) {
+    const planStarted = Date.now();
+    console.log(`\n== ${plan.name}: ${plan.runtimes.join(", ")}`);
+    const result = await runPlan(plan, args, fuzz, out);
+    exit = Math.max(exit, result.exit);
+    totals.push(...result.totals);
+    console.error(`conformance: ${plan.name} in ${Math.round((Date.now() - planStarted) / 1000)} s`);
+  }
+  console.error(`conformance: ${Math.round((Date.now() - started) / 1000)} s in all; reports in ${out}`);
+  // CI reads the last line: fuzz's own, summed over every run.
+  if (totals.length > 0 && totals.every((total) => total !== undefined)) {
+    const sum = (i: 0 | 1) => totals.reduce((n, total) => n + (total?.[i] ?? 0), 0);
+    console.log(`${sum(0)} passed, ${sum(1)} failed`);
+  }
+  return exit;
 }
 
 process.exitCode = await main().catch((error: unknown) => {

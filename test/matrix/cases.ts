@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { TagStats } from "../fixture/app.ts";
 import { caseOn } from "./cannot-apply.ts";
 import { type Client, eventually, open } from "./client.ts";
+import { defineCompression } from "./compression.ts";
 import { defineFaults } from "./faults.ts";
+import { defineHandshake } from "./handshake.ts";
 import { type FixtureServer, type MatrixRuntime, startServer } from "./server.ts";
 
 export function defineMatrix(runtime: MatrixRuntime): void {
@@ -191,6 +193,8 @@ export function defineMatrix(runtime: MatrixRuntime): void {
     });
 
     defineFaults(runtime, () => server);
+    defineHandshake(runtime, () => server);
+    defineCompression(runtime, () => server);
 
     it("closes 500 open sockets with 1001 on server close() and runs each onClose before it resolves", async () => {
       const own = await startServer(runtime);

@@ -13,8 +13,9 @@ const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 export type Launcher = MatrixRuntime | "deno serve";
 
 const commands: Record<Launcher, (script: string) => [string, string[]]> = {
-  // gc exposed, for the fixture's /heap route (Bun has Bun.gc).
-  node: (script) => [process.execPath, ["--expose-gc", "--import", "tsx", script]],
+  // gc exposed, for the fixture's /heap route (Bun has Bun.gc). WSLOOP_TEST_NODE: another Node
+  // binary (test/matrix/node-versions), read at each start.
+  node: (script) => [process.env.WSLOOP_TEST_NODE || process.execPath, ["--expose-gc", "--import", "tsx", script]],
   bun: (script) => [bin("bun"), ["run", script]],
   deno: (script) => [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", script]],
   "deno serve": (script) => [bin("deno"), ["serve", "-A", "--port", "0", "--host", "127.0.0.1", script]],
