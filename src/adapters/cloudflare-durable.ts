@@ -88,7 +88,7 @@ export function createDurableHandler(
     const session = new Session(persisting(pending, hibernation, server), new SocketTransport(server), () => markEnded(server));
     loops.set(server, session);
     session.start();
-    return switchingProtocols(pair[0], pending.protocol);
+    return switchingProtocols(pair[0], pending.protocol, pending.headers);
   }
 
   /** The loop of a socket accepted before the object hibernated: the app finds its handlers again. */

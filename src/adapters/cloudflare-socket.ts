@@ -62,7 +62,7 @@ export function openSocket(pending: PendingUpgrade): Response {
   const session = new Session(pending, new SocketTransport(server));
   listen(server, session);
   session.start();
-  return switchingProtocols(pair[0], pending.protocol);
+  return switchingProtocols(pair[0], pending.protocol, pending.headers);
 }
 
 function listen(socket: ListenedSocket, session: Session): void {

@@ -66,8 +66,10 @@ export function workers(): WorkersGlobals {
   return globals as WorkersGlobals;
 }
 
-/** The 101 Response that hands the client end of a pair to the runtime. */
-export function switchingProtocols(client: CloudflareSocket, protocol: string): Response {
-  const init = { status: 101, webSocket: client, headers: protocol ? { "sec-websocket-protocol": protocol } : undefined };
+/** The 101 Response that hands the client end of a pair to the runtime, with the app's `headers` (upgradeWebSocket's). */
+export function switchingProtocols(client: CloudflareSocket, protocol: string, extra?: Headers): Response {
+  const headers = new Headers(extra);
+  if (protocol) headers.set("sec-websocket-protocol", protocol);
+  const init = { status: 101, webSocket: client, headers };
   return new Response(null, init as ResponseInit);
 }

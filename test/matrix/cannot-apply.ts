@@ -11,6 +11,12 @@ const CANNOT_APPLY: Partial<Record<MatrixRuntime, Record<string, string>>> = {
       "a Workers socket has no bufferedAmount, so sends never see backpressure, and workerd reports no memory use",
     "closes 500 open sockets with 1001 on server close() and runs each onClose before it resolves":
       "a Worker has no server to close: Cloudflare ends the sockets when it replaces or evicts the isolate",
+    "tells the peer's address and port, also once the socket has closed":
+      "a Worker is not told the peer's address (Cloudflare passes the client's IP as the CF-Connecting-IP request header); connection.remoteAddress is undefined there",
+    "ignores X-Forwarded-For unless the peer is a trusted proxy":
+      "with no peer address there is no proxy to trust: read CF-Connecting-IP from connection.request instead",
+    "does not negotiate permessage-deflate by default, though the client offers it":
+      "workerd negotiates permessage-deflate itself when the client offers it; the compression option does not apply",
   },
 };
 

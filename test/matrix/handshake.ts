@@ -3,9 +3,10 @@
 
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { expect, it } from "vitest";
+import { expect } from "vitest";
+import { caseOn } from "./cannot-apply.ts";
 import { Client, eventually, open, WebSocket } from "./client.ts";
-import type { FixtureServer, Runtime } from "./server.ts";
+import type { FixtureServer, MatrixRuntime } from "./server.ts";
 
 interface Seen {
   remote: { address: string; port: number } | null;
@@ -40,7 +41,8 @@ async function address(client: Client): Promise<Seen> {
   return JSON.parse((await client.ask("address")) as string) as Seen;
 }
 
-export function defineHandshake(_runtime: Runtime, server: () => FixtureServer): void {
+export function defineHandshake(runtime: MatrixRuntime, server: () => FixtureServer): void {
+  const it = caseOn(runtime);
   it("sends the app's headers on the 101, several Set-Cookie included", async () => {
     const [client, response] = await openWithResponse(`${server().ws}/ws/cookie`);
     expect(response.headers["set-cookie"]).toEqual(["session=abc; Path=/; HttpOnly", "theme=dark; Path=/"]);
