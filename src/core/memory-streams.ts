@@ -8,6 +8,8 @@ export class MemoryLog {
   #entries: StreamEntry[] = [];
   #head = 0;
   last: StreamId = ZERO;
+  /** The id of message number 1 of this log. */
+  first: StreamId = ZERO;
 
   constructor(readonly retention: { readonly maxLength: number; readonly maxAge: number }) {}
 
@@ -16,6 +18,7 @@ export class MemoryLog {
     const id = { ms: Math.max(now, this.last.ms), seq: this.last.seq + 1 };
     const entry: StreamEntry = { id, payload };
     this.last = id;
+    if (id.seq === 1) this.first = id;
     if (this.retention.maxLength > 0 || this.retention.maxAge > 0) {
       this.#entries.push(entry);
       this.trim(now);
@@ -57,7 +60,7 @@ export class MemoryLog {
       if (compareIds((entries[middle] as StreamEntry).id, after) <= 0) low = middle + 1;
       else high = middle;
     }
-    return { entries: entries.slice(low, Math.min(entries.length, low + count)), last: this.last };
+    return { entries: entries.slice(low, Math.min(entries.length, low + count)), last: this.last, first: this.first };
   }
 
   /**
@@ -67,7 +70,8 @@ export class MemoryLog {
   reset(): void {
     this.#entries = [];
     this.#head = 0;
-    this.last = { ms: this.last.ms + 1, seq: 0 };
+    if (this.last !== ZERO) this.last = { ms: this.last.ms + 1, seq: 0 };
+    this.first = ZERO;
   }
 }
 

@@ -18,6 +18,12 @@ interface Cursor {
   catching: boolean;
   /** A read of the log is on its way. */
   reading: boolean;
+  /** True once `at` is an id the log gave (not a client's `from`, which may be forged or from a lost log). */
+  trusted: boolean;
+  /** Reads in a row that reached the log's end but not the live position. */
+  shortReads: number;
+  /** The last thing delivered was a gap notice: one is enough until the next message. */
+  gapped: boolean;
   closed: boolean;
 }
 
@@ -60,7 +66,17 @@ export class ReplayHub {
 
   /** A subscription from `from` (an id as text), or live only when absent. Returns the unsubscribe. */
   subscribe(deliver: (event: TopicEvent) => void, onError: ((error: unknown) => void) | undefined, from?: string): () => void {
-    const cursor: Cursor = { deliver, onError, at: this.position, catching: false, reading: false, closed: false };
+    const cursor: Cursor = {
+      deliver,
+      onError,
+      at: this.position,
+      catching: false,
+      reading: false,
+      trusted: true,
+      shortReads: 0,
+      gapped: false,
+      closed: false,
+    };
     const first = this.#cursors.size === 0;
     this.#cursors.add(cursor);
     if (first) this.hooks.first?.();
@@ -69,8 +85,9 @@ export class ReplayHub {
       if (start) {
         cursor.at = start;
         cursor.catching = true;
+        cursor.trusted = false;
         this.#step(cursor);
-      } else deliver(gap(from));
+      } else this.#gap(cursor, from);
     }
     return () => {
       if (cursor.closed) return;
@@ -91,20 +108,34 @@ export class ReplayHub {
 
   /** A live entry, in log order: every live subscriber gets it once. */
   live(entry: StreamEntry): void {
-    if (this.position && compareIds(entry.id, this.position) <= 0) return;
+    const before = this.position;
+    if (before && compareIds(entry.id, before) <= 0) return;
     this.position = entry.id;
-    // A snapshot: one that subscribes while being delivered to reads the entry from the log.
-    for (const cursor of Array.from(this.#cursors)) if (!cursor.catching && !cursor.closed) this.#hand(cursor, entry);
+    // A snapshot: one that subscribes while being delivered to reads the entry from the log. One
+    // still reading the log takes it only if it stands exactly where the live position stood: then
+    // this entry is its next (the log may not keep it until the read comes back).
+    for (const cursor of Array.from(this.#cursors)) {
+      if (cursor.closed) continue;
+      if (!cursor.catching || (before && cursor.at && compareIds(cursor.at, before) === 0)) this.#hand(cursor, entry);
+    }
   }
 
   #hand(cursor: Cursor, entry: StreamEntry): void {
     const at = cursor.at;
     if (at) {
       if (compareIds(entry.id, at) <= 0) return;
-      if (entry.id.seq !== at.seq + 1) cursor.deliver(gap(at));
+      if (entry.id.seq !== at.seq + 1) this.#gap(cursor, at);
     }
     cursor.at = entry.id;
+    cursor.trusted = true;
+    cursor.gapped = false;
     cursor.deliver(eventOf(entry));
+  }
+
+  #gap(cursor: Cursor, after: StreamId | string): void {
+    if (cursor.gapped) return;
+    cursor.gapped = true;
+    cursor.deliver(gap(after));
   }
 
   #step(cursor: Cursor): void {
@@ -127,28 +158,46 @@ export class ReplayHub {
   #read(cursor: Cursor, range: Range): void {
     cursor.reading = false;
     if (cursor.closed) return;
+    // An id from before this log's first message is from a log that was lost (numbers restarted):
+    // what followed it is gone, and this log's numbers go on from its start.
+    const at = cursor.at as StreamId;
+    if (range.first.seq > 0 && (at.ms > 0 || at.seq > 0) && compareIds(at, range.first) < 0) {
+      this.#gap(cursor, at);
+      cursor.at = { ms: range.first.ms, seq: 0 };
+      cursor.trusted = true;
+    }
     for (const entry of range.entries) {
       this.#hand(cursor, entry);
       if (cursor.closed) return;
     }
     if (range.entries.length >= this.batch) {
+      cursor.shortReads = 0;
       this.#step(cursor);
       return;
     }
-    // The end of the log as it was: anything between here and it is gone (trimmed, or the log
-    // was lost and this id is from before), and an id past it cannot be trusted.
-    const at = cursor.at as StreamId;
-    if (compareIds(at, range.last) !== 0) {
-      cursor.deliver(gap(at));
+    // The end of the log as it was: what lies between here and it is gone (trimmed, or the log
+    // was lost and this id is from before). A client's id past it cannot be trusted; one the log
+    // gave (a live entry taken meanwhile) can.
+    const end = cursor.at as StreamId;
+    const order = compareIds(end, range.last);
+    if (order < 0 || (order > 0 && !cursor.trusted)) {
+      this.#gap(cursor, end);
       cursor.at = range.last;
+      cursor.trusted = true;
     }
+    cursor.shortReads++;
     this.#caughtUpOrStep(cursor);
   }
 
-  /** Live from here once the cursor reached the live position; until then, read on. */
+  /**
+   * Live from here once the cursor reached the live position; until then, read on. A read that
+   * began before the live reader's may end before its position, so one more read settles it; a
+   * second one that still ends before it means the log was lost under the live position (Redis
+   * restarted empty): go live, where the next message's number shows the break.
+   */
   #caughtUpOrStep(cursor: Cursor): void {
     if (cursor.closed || this.position === undefined) return;
-    if (compareIds(cursor.at as StreamId, this.position) >= 0) cursor.catching = false;
+    if (compareIds(cursor.at as StreamId, this.position) >= 0 || cursor.shortReads >= 2) cursor.catching = false;
     else this.#step(cursor);
   }
 

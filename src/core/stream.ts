@@ -120,10 +120,15 @@ export interface StreamEntry {
   readonly payload: Payload;
 }
 
-/** What a log holds after a position: up to `count` entries, and the id of its last message then. */
+/**
+ * What a log holds after a position: up to `count` entries, and the ids of its last message and
+ * of its message number 1 (0-0 while it has none). A log that restarted empty counts from 1 again
+ * in a later millisecond: an id before its first is from a log that was lost.
+ */
 export interface Range {
   readonly entries: readonly StreamEntry[];
   readonly last: StreamId;
+  readonly first: StreamId;
 }
 
 /** Checks retention options; returns them with 0 for "not set". */
