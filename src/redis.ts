@@ -12,8 +12,13 @@ import { Buffer } from "node:buffer";
 import { createClient } from "redis";
 import { type Broker, type Payload, Topics, topicSelector } from "./core/broker.ts";
 import { FrameTopics } from "./core/frames.ts";
+import { connectWithin, milliseconds, redacted } from "./redis-common.ts";
 
-export type { Broker, Payload } from "./core/broker.ts";
+export type { Broker, Payload, ReplayBroker } from "./core/broker.ts";
+export type { ReplayOptions, Retention, TopicEvent } from "./core/stream.ts";
+export { PublishError } from "./core/stream.ts";
+export type { RedisStreamBroker, RedisStreamBrokerOptions } from "./redis-streams.ts";
+export { createRedisStreamBroker } from "./redis-streams.ts";
 
 /**
  * Options of {@link createRedisBroker}.
@@ -204,46 +209,6 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
       await Promise.allSettled([publisher.close(), subscriber.close()]);
     },
   } as RedisBroker;
-}
-
-/** Connects `clients`, or rejects with `timeoutError()` after `ms` and closes them (no retries left behind). */
-interface Connectable {
-  connect(): Promise<unknown>;
-  destroy(): void;
-  readonly isOpen: boolean;
-}
-
-async function connectWithin(clients: Connectable[], ms: number, timeoutError: () => Error): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError()), ms);
-  });
-  try {
-    await Promise.race([Promise.all(clients.map((client) => client.connect())), timeout]);
-  } catch (error) {
-    for (const client of clients) if (client.isOpen) client.destroy();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function milliseconds(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(value > 0) || !Number.isFinite(value))
-    throw new RangeError(`createRedisBroker: ${name} must be a positive number of milliseconds`);
-  return value;
-}
-
-/** The URL without its password, for error messages. */
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.href.replace(/\/$/, "");
-  } catch {
-    return url;
-  }
 }
 
 /** The text and the binary channel of each topic of one kind (publish, or publishFrame). */
