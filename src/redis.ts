@@ -17,6 +17,15 @@ import { connectWithin, milliseconds, redacted } from "./redis-common.ts";
 export type { Broker, Payload, ReplayBroker } from "./core/broker.ts";
 export type { ReplayOptions, Retention, TopicEvent } from "./core/stream.ts";
 export { PublishError } from "./core/stream.ts";
+export type {
+  Presence,
+  PresenceDiff,
+  PresenceMeta,
+  PresenceState,
+  RedisPresence,
+  RedisPresenceOptions,
+} from "./redis-presence.ts";
+export { createRedisPresence } from "./redis-presence.ts";
 export type { RedisStreamBroker, RedisStreamBrokerOptions } from "./redis-streams.ts";
 export { createRedisStreamBroker } from "./redis-streams.ts";
 
