@@ -32,7 +32,9 @@ export type PresenceState<Meta> = { readonly [key: string]: { readonly metas: re
  * ```
  */
 export interface PresenceDiff<Meta> {
+  /** The entries that joined, by key. */
   readonly joins: PresenceState<Meta>;
+  /** The entries that left, by key (their metas as they were). */
   readonly leaves: PresenceState<Meta>;
 }
 

@@ -74,6 +74,7 @@ export interface Retention {
  * ```
  */
 export class PublishError extends Error {
+  /** Made by the brokers: `reason` says why, `topic` where, `message` both in words. */
   constructor(
     /**
      * `buffer_full`: the store is unreachable and `maxBufferedBytes` of publishes already wait;

@@ -31,7 +31,11 @@ function present(client: Client): Record<string, string[]> {
     for (const { metas } of Object.values(diff.leaves)) for (const meta of metas) refs.delete(meta.ref);
   }
   const byKey: Record<string, string[]> = {};
-  for (const [ref, key] of refs) (byKey[key] ??= []).push(ref);
+  for (const [ref, key] of refs) {
+    const list = byKey[key];
+    if (list) list.push(ref);
+    else byKey[key] = [ref];
+  }
   return byKey;
 }
 
@@ -97,7 +101,7 @@ describe("Node, Bun and Deno instances on one Redis", () => {
     const everyone = { ann: 1, bob: 1, cid: 2 };
     const counts = (client: Client) =>
       Object.fromEntries(Object.entries(present(client)).map(([key, refs]) => [key, refs.length]));
-    for (const client of [ann, bob, bunTab1]) await eventually(async () => same(counts(client), everyone), 10_000);
+    for (const client of [ann, bob, bunTab1, bunTab2]) await eventually(async () => same(counts(client), everyone), 10_000);
 
     const killedAt = performance.now();
     servers.bun.signal("SIGKILL");
