@@ -62,14 +62,16 @@ async function latency(test: Case): Promise<number[]> {
   const stop = test.subscribe(subscriber, topic, () => arrived?.());
   await settle();
   const times: number[] = [];
+  const sent: Promise<void>[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     const start = performance.now();
     await new Promise<void>((resolve) => {
       arrived = resolve;
-      void publisher.publish(topic, "ping");
+      sent.push(publisher.publish(topic, "ping"));
     });
     times.push((performance.now() - start) * 1000);
   }
+  await Promise.all(sent);
   stop();
   await Promise.all([publisher.close(), subscriber.close()]);
   return times.sort((a, b) => a - b);

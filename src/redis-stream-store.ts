@@ -13,6 +13,9 @@ const RAW = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.MAP]:
 
 type Reply = Buffer | null | Reply[];
 
+/** How soon a command Redis refused while connected (LOADING after a restart) is tried again. */
+const RETRY_MS = 250;
+
 /** What a publish sends: the stream and meta keys, the kind and the payload. */
 export interface Outgoing {
   readonly stream: string;
@@ -51,6 +54,8 @@ export class StreamStore {
   #ready = false;
   /** The scripts are being loaded. */
   #loading = false;
+  /** A connection became ready while they were: load them once more. */
+  #reload = false;
   #closed = false;
   #readerId: string | undefined;
   #blocked = false;
@@ -121,23 +126,40 @@ export class StreamStore {
 
   /** The command connection is (back) up: scripts, then the heads still unknown, then what waited, in order. */
   async #commandReady(): Promise<void> {
-    if (this.#closed || this.#ready || this.#loading || !this.#command.isReady) return;
+    if (this.#loading) {
+      // A new connection while the last one's load is on its way: load again after it.
+      this.#reload = true;
+      return;
+    }
     this.#loading = true;
     try {
-      const [publish, range] = await Promise.all([
-        this.#command.sendCommand(["SCRIPT", "LOAD", PUBLISH]),
-        this.#command.sendCommand(["SCRIPT", "LOAD", RANGE]),
-      ]);
-      this.#shas = { publish: String(publish), range: String(range) };
-    } catch (error) {
-      // The connection dropped again: its next ready tries again.
-      this.options.onError(error);
-      return;
+      do {
+        this.#reload = false;
+        if (this.#closed || this.#ready || !this.#command.isReady) return;
+        try {
+          const [publish, range] = await Promise.all([
+            this.#command.sendCommand(["SCRIPT", "LOAD", PUBLISH]),
+            this.#command.sendCommand(["SCRIPT", "LOAD", RANGE]),
+          ]);
+          this.#shas = { publish: String(publish), range: String(range) };
+        } catch (error) {
+          this.options.onError(error);
+          // Still connected (Redis answered, e.g. LOADING while it reads its AOF after a restart):
+          // try again shortly. Otherwise the connection's next ready does.
+          if (!this.#closed && this.#command.isReady) setTimeout(() => void this.#commandReady(), RETRY_MS);
+          continue;
+        }
+        if (this.#closed || !this.#command.isReady) continue;
+        this.#ready = true;
+        this.#resume();
+      } while (this.#reload);
     } finally {
       this.#loading = false;
     }
-    if (this.#closed || !this.#command.isReady) return;
-    this.#ready = true;
+  }
+
+  /** Ready: the heads still unknown, then the reads and publishes that waited, in order. */
+  #resume(): void {
     for (const followed of this.#followed.values()) if (!followed.position) this.#head(followed);
     for (const resume of this.#waiting.splice(0)) resume();
     const taken = this.#publishes.take();
@@ -258,7 +280,10 @@ export class StreamStore {
         this.#wake();
       },
       () => {
-        // Redis is away: asked again once the connection is ready.
+        // Asked again shortly while connected (Redis may still be loading), else once it is ready.
+        setTimeout(() => {
+          if (this.#followed.get(followed.stream) === followed && !followed.position && this.#available()) this.#head(followed);
+        }, RETRY_MS);
       },
     );
   }
@@ -304,10 +329,10 @@ export class StreamStore {
       } catch (error) {
         if (this.#closed) return;
         if (error instanceof ErrorReply) this.options.onError(error);
-        // Wait for the connection (or a second, for an error Redis answered) before reading again.
+        // Wait for the connection (or a moment, for an error Redis answered) before reading again.
         await new Promise<void>((resolve) => {
           this.#wakeReader = resolve;
-          setTimeout(resolve, 1000);
+          setTimeout(resolve, RETRY_MS);
         });
         continue;
       } finally {
@@ -338,12 +363,15 @@ export class StreamStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#publishes.failAll((publish) => new PublishError("closed", publish.topic, "the broker is closed"));
+    const closed = (publish: Publish<Outgoing>) => new PublishError("closed", publish.topic, "the broker is closed");
+    // What waits for Redis will not go out; what was sent gets its answer (close waits for it).
+    for (const publish of this.#publishes.take()) publish.fail(closed(publish));
     this.#waiting = [];
     this.#wakeReader?.();
     // The reader may be blocked in XREAD for seconds: drop it rather than wait.
     if (this.#reader.isOpen) this.#reader.destroy();
     await this.#command.close().catch(() => {});
+    this.#publishes.failAll(closed);
   }
 }
 
