@@ -229,6 +229,8 @@ export class StreamStore {
   /** Up to `count` entries after `after` in `stream`; waits for Redis while it is unreachable. */
   async range(stream: string, meta: string, after: StreamId, count: number): Promise<Range> {
     for (;;) {
+      // After close nothing will answer: the subscription just never reads.
+      if (this.#closed) return new Promise<Range>(() => {});
       if (!this.#available()) await new Promise<void>((resolve) => this.#waiting.push(resolve));
       try {
         const args = [stream, meta, `${after.ms}-${after.seq}`, String(count)];
@@ -245,8 +247,10 @@ export class StreamStore {
           entries: ((reply[2] ?? []) as Reply[]).flatMap((raw) => entryOf(raw) ?? []),
         };
       } catch (error) {
-        if (error instanceof ErrorReply) throw error;
-        // The connection broke: read again once it is back.
+        // Redis refused it for good (a key of another type): the subscriber's connection fails.
+        if (error instanceof ErrorReply && !/^(LOADING|BUSY|TRYAGAIN)/.test(error.message)) throw error;
+        // It will answer soon (LOADING after a restart), or the connection broke: read again.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }
   }

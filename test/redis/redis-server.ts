@@ -12,6 +12,8 @@ export interface RedisInstance {
   readonly url: string;
   /** Kills the server (SIGKILL) and starts it again on the same port: empty, or with what a persistent one had acknowledged (only for servers started here). */
   restart(): Promise<void>;
+  /** Kills the server (SIGKILL) and keeps its data for `restart` (only for servers started here). */
+  down(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function sharedRedis(): Promise<RedisInstance> {
     return {
       url,
       restart: () => Promise.reject(new Error("cannot restart a Redis this test did not start")),
+      down: () => Promise.reject(new Error("cannot stop a Redis this test did not start")),
       stop: async () => {},
     };
   }
@@ -60,6 +63,7 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
       await kill(child);
       child = await launch(port, url, args);
     },
+    down: () => kill(child),
     async stop() {
       await kill(child);
       if (dir) await rm(dir, { recursive: true, force: true });

@@ -129,4 +129,22 @@ describe("a kill -9 of Redis with AOF during a 20,000-message burst", () => {
     }
     await Promise.all([publisher.close(), one.close(), two.close()]);
   }, 90_000);
+
+  it("lets a replay asked while Redis is down wait for it, then read what it kept", async () => {
+    const broker = await createRedisStreamBroker({ url: redis.url, ...quiet });
+    const topic = randomUUID();
+    const first = collect(broker, topic);
+    for (const text of ["a", "b", "c"]) await broker.publish(topic, text);
+    await eventually(async () => first.payloads().length === 3);
+    const from = (first.events[0] as { id: string }).id;
+    await redis.down();
+    const late: TopicEvent[] = [];
+    broker.topic(topic, { from }).subscribe((event) => late.push(event));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(late).toEqual([]);
+    await redis.restart();
+    await eventually(async () => late.length === 2, 20_000);
+    expect(late.map((event) => (event.type === "message" ? event.payload : event.type))).toEqual(["b", "c"]);
+    await broker.close();
+  }, 40_000);
 });
