@@ -67,9 +67,13 @@ export class StreamStore {
   private constructor(readonly options: StoreOptions) {
     const { url, connectTimeout } = options;
     // No offline queue: a command for an unreachable Redis fails at once; publishes wait in our
-    // own bounded buffer instead, and are sent in order once the scripts are loaded again.
-    this.#command = createClient({ url, name: "wsloop", disableOfflineQueue: true, socket: { connectTimeout } });
-    this.#reader = createClient({ url, name: "wsloop", disableOfflineQueue: true, socket: { connectTimeout } });
+    // own bounded buffer instead, and are sent in order once the scripts are loaded again. No
+    // command timeout either (node-redis' default is 5 s): a publish has its own (publishTimeout),
+    // a replay waits for Redis, and the reader blocks in XREAD on purpose.
+    const client = () =>
+      createClient({ url, name: "wsloop", disableOfflineQueue: true, socket: { connectTimeout }, commandOptions: { timeout: 0 } });
+    this.#command = client();
+    this.#reader = client();
     this.#publishes = new Publishes(options.maxBufferedBytes, options.publishTimeout);
   }
 
@@ -212,7 +216,7 @@ export class StreamStore {
   }
 
   #publishError(topic: string, error: unknown): PublishError {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message || error.name : String(error);
     if (error instanceof ErrorReply) {
       // Someone flushed the scripts: load them again; publishes wait meanwhile.
       if (message.startsWith("NOSCRIPT")) {
