@@ -1,36 +1,19 @@
-// The Redis side of the Streams broker: two connections (commands, and one blocking XREAD for every
-// followed stream), the scripts, the publishes' way out, and the reads.
+// The Redis side of the Streams broker: the command connection (scripts, publishes and their
+// bounded buffer, replay reads) and the reader (src/redis-stream-reader.ts).
 import { Buffer } from "node:buffer";
-import { createClient, ErrorReply, RESP_TYPES } from "redis";
+import { createClient, ErrorReply } from "redis";
 import type { Payload } from "./core/broker.ts";
 import { type Publish, Publishes } from "./core/publishes.ts";
-import { PublishError, parseId, type Range, type StreamEntry, type StreamId, ZERO } from "./core/stream.ts";
+import { PublishError, type Range, type StreamEntry, type StreamId, ZERO } from "./core/stream.ts";
 import { connectWithin, redacted } from "./redis-common.ts";
-import { PUBLISH, RANGE } from "./redis-scripts.ts";
-
-/** Replies with bulk strings as Buffers (payloads may be bytes) and maps as flat arrays. */
-const RAW = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.MAP]: Array } } as const;
-
-type Reply = Buffer | null | Reply[];
-
-/** How soon a command Redis refused while connected (LOADING after a restart) is tried again. */
-const RETRY_MS = 250;
+import { StreamReader } from "./redis-stream-reader.ts";
+import { entryOf, idOf, PUBLISH, RANGE, RAW, RETRY_MS, type Reply } from "./redis-stream-wire.ts";
 
 /** What a publish sends: the stream and meta keys, the kind and the payload. */
 export interface Outgoing {
   readonly stream: string;
   readonly meta: string;
   readonly payload: Payload;
-}
-
-/** A stream this process reads live, and where it is. */
-interface Followed {
-  readonly stream: string;
-  readonly meta: string;
-  /** The last id read, or the stream's end when following began; undefined until known. */
-  position: StreamId | undefined;
-  readonly sink: (entry: StreamEntry) => void;
-  readonly positioned: (head: StreamId) => void;
 }
 
 export interface StoreOptions {
@@ -46,9 +29,9 @@ export interface StoreOptions {
 
 export class StreamStore {
   readonly #command;
-  readonly #reader;
+  readonly #reader: StreamReader;
+  readonly #readerClient;
   readonly #publishes: Publishes<Outgoing>;
-  readonly #followed = new Map<string, Followed>();
   #shas = { publish: "", range: "" };
   /** True once the scripts are loaded on the current command connection. */
   #ready = false;
@@ -57,10 +40,6 @@ export class StreamStore {
   /** A connection became ready while they were: load them once more. */
   #reload = false;
   #closed = false;
-  #readerId: string | undefined;
-  #blocked = false;
-  /** Wakes the reader loop when it waits for streams to follow or for its connection. */
-  #wakeReader: (() => void) | undefined;
   /** Reads waiting for the command connection. */
   #waiting: (() => void)[] = [];
 
@@ -71,9 +50,25 @@ export class StreamStore {
     // command timeout either (node-redis' default is 5 s): a publish has its own (publishTimeout),
     // a replay waits for Redis, and the reader blocks in XREAD on purpose.
     const client = () =>
-      createClient({ url, name: "wsloop", disableOfflineQueue: true, socket: { connectTimeout }, commandOptions: { timeout: 0 } });
+      createClient({
+        url,
+        name: "wsloop",
+        disableOfflineQueue: true,
+        socket: { connectTimeout },
+        commandOptions: { timeout: 0 },
+      });
     this.#command = client();
-    this.#reader = client();
+    this.#readerClient = client();
+    this.#reader = new StreamReader(
+      this.#readerClient,
+      {
+        available: () => this.#available(),
+        head: (meta) => this.#command.sendCommand(["HGET", meta, "last"]),
+        unblock: (id) => this.#command.sendCommand(["CLIENT", "UNBLOCK", id]),
+      },
+      options.batch,
+      options.onError,
+    );
     this.#publishes = new Publishes(options.maxBufferedBytes, options.publishTimeout);
   }
 
@@ -91,15 +86,14 @@ export class StreamStore {
     };
     // Without a listener, node-redis turns a dropped connection into an uncaught error.
     this.#command.on("error", report);
-    this.#reader.on("error", report);
+    this.#readerClient.on("error", report);
     this.#command.on("ready", () => {
       // A new connection: perhaps to a Redis that restarted without the scripts.
       this.#ready = false;
       void this.#commandReady();
     });
-    this.#reader.on("ready", () => void this.#readerReady());
     const { url, connectTimeout } = this.options;
-    await connectWithin([this.#command, this.#reader], connectTimeout, () => {
+    await connectWithin([this.#command, this.#readerClient], connectTimeout, () => {
       const cause = lastError instanceof Error ? `: ${lastError.message}` : "";
       return new Error(`wsloop/redis: could not connect to ${redacted(url)} within ${connectTimeout} ms${cause}`, {
         cause: lastError,
@@ -124,8 +118,7 @@ export class StreamStore {
         clearTimeout(timer);
       }
     }
-    await this.#readerReady();
-    void this.#readLoop();
+    await this.#reader.start();
   }
 
   /** The command connection is (back) up: scripts, then the heads still unknown, then what waited, in order. */
@@ -164,7 +157,7 @@ export class StreamStore {
 
   /** Ready: the heads still unknown, then the reads and publishes that waited, in order. */
   #resume(): void {
-    for (const followed of this.#followed.values()) if (!followed.position) this.#head(followed);
+    this.#reader.resume();
     for (const resume of this.#waiting.splice(0)) resume();
     const taken = this.#publishes.take();
     for (let i = 0; i < taken.length; i++) {
@@ -175,16 +168,6 @@ export class StreamStore {
       }
       this.#transmit(taken[i] as Publish<Outgoing>);
     }
-  }
-
-  async #readerReady(): Promise<void> {
-    if (this.#closed || !this.#reader.isReady) return;
-    try {
-      this.#readerId = String(await this.#reader.sendCommand(["CLIENT", "ID"]));
-    } catch {
-      return;
-    }
-    this.#wake();
   }
 
   #available(): boolean {
@@ -261,111 +244,16 @@ export class StreamStore {
 
   /** Starts reading `stream` live from its current end; `positioned` is told where that is. */
   follow(stream: string, meta: string, sink: (entry: StreamEntry) => void, positioned: (head: StreamId) => void): void {
-    const followed: Followed = { stream, meta, position: undefined, sink, positioned };
-    this.#followed.set(stream, followed);
-    if (this.#available()) this.#head(followed);
+    this.#reader.follow(stream, meta, sink, positioned);
   }
 
   unfollow(stream: string): void {
-    this.#followed.delete(stream);
+    this.#reader.unfollow(stream);
   }
 
   /** Where an already followed stream is, if known. */
   position(stream: string): StreamId | undefined {
-    return this.#followed.get(stream)?.position;
-  }
-
-  /**
-   * Asks for the stream's last id. On the command connection, so a publish this process makes
-   * after this subscription is ordered after it: the subscription sees it.
-   */
-  #head(followed: Followed): void {
-    this.#command.sendCommand(["HGET", followed.meta, "last"]).then(
-      (last) => {
-        if (this.#followed.get(followed.stream) !== followed || followed.position) return;
-        followed.position = (typeof last === "string" && parseId(last)) || ZERO;
-        followed.positioned(followed.position);
-        this.#wake();
-      },
-      () => {
-        // Asked again shortly while connected (Redis may still be loading), else once it is ready.
-        setTimeout(() => {
-          if (this.#followed.get(followed.stream) === followed && !followed.position && this.#available()) this.#head(followed);
-        }, RETRY_MS);
-      },
-    );
-  }
-
-  /** Makes the reader take the followed streams again (one was added): it may be blocked on the old set. */
-  #wake(): void {
-    const wake = this.#wakeReader;
-    this.#wakeReader = undefined;
-    wake?.();
-    if (this.#blocked) this.#unblock();
-  }
-
-  #unblock(): void {
-    const id = this.#readerId;
-    if (!id || !this.#available()) return;
-    this.#command.sendCommand(["CLIENT", "UNBLOCK", id]).then(
-      (unblocked) => {
-        // Sent before the reader's XREAD reached Redis: try again until it returns.
-        if (Number(unblocked) === 0 && this.#blocked) setTimeout(() => this.#blocked && this.#unblock(), 5);
-      },
-      () => {},
-    );
-  }
-
-  async #readLoop(): Promise<void> {
-    while (!this.#closed) {
-      const streams = [...this.#followed.values()].filter((followed) => followed.position);
-      if (streams.length === 0 || !this.#reader.isReady) {
-        await new Promise<void>((resolve) => {
-          this.#wakeReader = resolve;
-        });
-        continue;
-      }
-      const positions = streams.map((followed) => `${followed.position?.ms}-${followed.position?.seq}`);
-      let reply: Reply;
-      this.#blocked = true;
-      try {
-        const args = ["XREAD", "COUNT", String(this.options.batch), "BLOCK", "5000", "STREAMS"];
-        reply = (await this.#reader.sendCommand(
-          [...args, ...streams.map((followed) => followed.stream), ...positions],
-          RAW,
-        )) as Reply;
-      } catch (error) {
-        if (this.#closed) return;
-        if (error instanceof ErrorReply) this.options.onError(error);
-        // Wait for the connection (or a moment, for an error Redis answered) before reading again.
-        await new Promise<void>((resolve) => {
-          this.#wakeReader = resolve;
-          setTimeout(resolve, RETRY_MS);
-        });
-        continue;
-      } finally {
-        this.#blocked = false;
-      }
-      if (Array.isArray(reply)) this.#dispatch(reply);
-    }
-  }
-
-  /** Hands what XREAD returned to each stream's sink, in order. */
-  #dispatch(reply: Reply[]): void {
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const followed = this.#followed.get(String(reply[i]));
-      if (!followed?.position) continue;
-      for (const raw of reply[i + 1] as Reply[]) {
-        const entry = entryOf(raw);
-        if (!entry || !followed.position) continue;
-        const { ms, seq } = followed.position;
-        if (entry.id.ms < ms || (entry.id.ms === ms && entry.id.seq <= seq)) continue;
-        followed.position = entry.id;
-        followed.sink(entry);
-        // A sink may have stopped following (its last subscriber left while being delivered to).
-        if (this.#followed.get(followed.stream) !== followed) break;
-      }
-    }
+    return this.#reader.position(stream);
   }
 
   async close(): Promise<void> {
@@ -375,34 +263,8 @@ export class StreamStore {
     // What waits for Redis will not go out; what was sent gets its answer (close waits for it).
     for (const publish of this.#publishes.take()) publish.fail(closed(publish));
     this.#waiting = [];
-    this.#wakeReader?.();
-    // The reader may be blocked in XREAD for seconds: drop it rather than wait.
-    if (this.#reader.isOpen) this.#reader.destroy();
+    this.#reader.close();
     await this.#command.close().catch(() => {});
     this.#publishes.failAll(closed);
   }
-}
-
-function idOf(raw: Reply | undefined): StreamId | undefined {
-  return raw instanceof Buffer ? parseId(raw.toString("latin1")) : undefined;
-}
-
-/** `[id, [field, value, …]]` as a stream entry, its payload text or bytes by its `k` field. */
-function entryOf(raw: Reply): StreamEntry | undefined {
-  if (!Array.isArray(raw)) return undefined;
-  const id = idOf(raw[0]);
-  const fields = raw[1];
-  if (!id || !Array.isArray(fields)) return undefined;
-  let kind = "t";
-  let payload: Buffer | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = String(fields[i]);
-    if (name === "k") kind = String(fields[i + 1]);
-    else if (name === "p") payload = fields[i + 1] as Buffer;
-  }
-  if (!(payload instanceof Buffer)) return undefined;
-  return {
-    id,
-    payload: kind === "b" ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) : payload.toString("utf8"),
-  };
 }

@@ -28,14 +28,9 @@ interface Cursor {
 }
 
 /** An entry's event, made once and shared by every subscriber it is handed to. */
-const events = new WeakMap<StreamEntry, TopicEvent>();
 function eventOf(entry: StreamEntry): TopicEvent {
-  let event = events.get(entry);
-  if (!event) {
-    event = Object.freeze({ type: "message", id: formatId(entry.id), payload: entry.payload });
-    events.set(entry, event);
-  }
-  return event;
+  entry.event ??= Object.freeze({ type: "message", id: formatId(entry.id), payload: entry.payload });
+  return entry.event;
 }
 
 const gap = (after: StreamId | string): TopicEvent =>

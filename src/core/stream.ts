@@ -119,6 +119,8 @@ export function compareIds(a: StreamId, b: StreamId): number {
 export interface StreamEntry {
   readonly id: StreamId;
   readonly payload: Payload;
+  /** Its event, made once when first delivered and shared by every subscriber. */
+  event?: TopicEvent;
 }
 
 /**

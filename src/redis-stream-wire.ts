@@ -1,4 +1,16 @@
-// The Lua scripts of the Redis Streams broker. Each runs atomically in Redis.
+// What the Redis Streams broker says to Redis and reads back: its Lua scripts (each runs
+// atomically) and the replies' shapes.
+import { Buffer } from "node:buffer";
+import { RESP_TYPES } from "redis";
+import { parseId, type StreamEntry, type StreamId } from "./core/stream.ts";
+
+/** Replies with bulk strings as Buffers (payloads may be bytes) and maps as flat arrays. */
+export const RAW = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.MAP]: Array } } as const;
+
+export type Reply = Buffer | null | Reply[];
+
+/** How soon a command Redis refused while connected (LOADING after a restart) is tried again. */
+export const RETRY_MS = 250;
 
 /**
  * Appends one message. KEYS: the stream, its meta hash. ARGV: kind (`t` text, `b` bytes), payload,
@@ -45,3 +57,27 @@ local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV
 local meta = redis.call('HMGET', KEYS[2], 'last', 'first')
 return { meta[1], meta[2], entries }
 `;
+
+export function idOf(raw: Reply | undefined): StreamId | undefined {
+  return raw instanceof Buffer ? parseId(raw.toString("latin1")) : undefined;
+}
+
+/** `[id, [field, value, …]]` as a stream entry, its payload text or bytes by its `k` field. */
+export function entryOf(raw: Reply): StreamEntry | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  const id = idOf(raw[0]);
+  const fields = raw[1];
+  if (!id || !Array.isArray(fields)) return undefined;
+  let kind = "t";
+  let payload: Buffer | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = String(fields[i]);
+    if (name === "k") kind = String(fields[i + 1]);
+    else if (name === "p") payload = fields[i + 1] as Buffer;
+  }
+  if (!(payload instanceof Buffer)) return undefined;
+  return {
+    id,
+    payload: kind === "b" ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) : payload.toString("utf8"),
+  };
+}
