@@ -97,11 +97,14 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   // Named, so CLIENT LIST tells wsloop's connections apart. No offline queue for publishes: one
   // queued while Redis is away would wait, then go out before the subscribers are back, and be lost
   // although it resolved. It rejects at once instead; the app can tell its user.
+  // No node-redis command timeout on it either (5 s by default, an AbortSignal per command, which
+  // halved throughput): publishTimeout bounds each publish.
   const publisher = createClient({
     url,
     name: "wsloop",
     disableOfflineQueue: true,
     socket: { connectTimeout },
+    commandOptions: { timeout: 0 },
   });
   // The subscriber keeps its queue: a subscription made while Redis is away waits for it.
   const subscriber = createClient({ url, name: "wsloop", socket: { connectTimeout } });
