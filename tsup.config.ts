@@ -9,6 +9,8 @@ export default defineConfig({
     deno: "src/adapters/deno.ts",
     redis: "src/redis.ts",
     crossws: "src/adapters/crossws.ts",
+    client: "src/client.ts",
+    cloudflare: "src/cloudflare.ts",
   },
   format: ["esm"],
   target: "es2022",

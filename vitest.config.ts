@@ -12,6 +12,7 @@ export default defineConfig({
       "test/examples/**/*.test.ts",
       "test/recipes/**/*.test.ts",
       "test/docs/**/*.test.ts",
+      "test/cloudflare/**/*.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

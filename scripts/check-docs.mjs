@@ -1,17 +1,21 @@
 // Every public export has TSDoc with an example: `deno doc --lint` checks the docs and types,
 // this checks the examples. Run by `npm run check`.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createDocSandbox } from "./api-docs.mjs";
 
 const deno = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
-const entries = Object.values(JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8")).exports);
-execFileSync(deno, ["doc", "--lint", ...entries], { stdio: "inherit", env: { ...process.env, NO_COLOR: "1" } });
-// Its warnings about @types/node internals are noise here.
-const json = execFileSync(deno, ["doc", "--json", ...entries], {
-  encoding: "utf8",
-  maxBuffer: 64 * 1024 * 1024,
-  stdio: ["ignore", "pipe", "ignore"],
-});
+// In the sandbox the API reference is built in: deno's warnings about @types/node internals
+// (denoland/deno#36751) are gone there, so any warning left is ours.
+const sandbox = createDocSandbox();
+const { entries } = sandbox;
+let json;
+try {
+  const options = { cwd: sandbox.dir, env: { ...process.env, NO_COLOR: "1" } };
+  execFileSync(deno, ["doc", "--lint", ...entries], { ...options, stdio: "inherit" });
+  json = execFileSync(deno, ["doc", "--json", ...entries], { ...options, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+} finally {
+  sandbox.remove();
+}
 const doc = JSON.parse(json);
 const missing = [];
 for (const [module, { symbols }] of Object.entries(doc.nodes)) {

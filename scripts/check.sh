@@ -21,6 +21,8 @@ npm run build >/dev/null
 npm_config_ignore_scripts=true "$bin/publint" --strict
 npm_config_ignore_scripts=true "$bin/attw" --pack . --profile esm-only
 npm_config_ignore_scripts=true node scripts/check-pack.mjs
+step "wsloop/client: one file, within its size budget (min+gzip)"
+node scripts/check-client-size.mjs
 step "JSR: deno publish --dry-run (no slow types)"
 "$bin/deno" publish --dry-run --allow-dirty
 step "API docs: every export documented with an example, and the reference builds"

@@ -1,47 +1,50 @@
-// `npm run docs`: the API reference into docs/api with deno doc.
-//
-// deno doc writes each page's "Usage" import from the export keys of the deno.json it runs under:
-// the repository's (".", "./node", the JSR layout) gives `from "."` and `from "node"`, which no
-// user can write. So it runs in a scratch directory whose deno.json names the entry points as
-// npm users import them ("./wsloop", "./wsloop/node", …), with src/ and node_modules linked in.
+// `npm run docs`: the documentation site into site/ (git-ignored). VitePress builds the guides in
+// docs/ (parts of them included from README.md), then deno doc writes the API reference into
+// site/api (scripts/api-docs.mjs). Any warning from either fails the build, so one cannot creep in.
+// Works offline: both tools come from node_modules.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { stripVTControlCharacters } from "node:util";
+import { buildApiDocs } from "./api-docs.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
-const { exports } = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
-const output = join(root, "docs/api");
+const site = join(root, "site");
+const started = performance.now();
 
-const scratch = mkdtempSync(join(tmpdir(), "wsloop-docs-"));
-try {
-  symlinkSync(join(root, "src"), join(scratch, "src"));
-  symlinkSync(join(root, "node_modules"), join(scratch, "node_modules"));
-  copyFileSync(join(root, "package.json"), join(scratch, "package.json"));
-  // "." too: its module doc is the index page (the usage keeps "wsloop", the other key).
-  const npmExports = { ".": exports["."] };
-  for (const [key, file] of Object.entries(exports)) npmExports[key === "." ? "./wsloop" : `./wsloop/${key.slice(2)}`] = file;
-  writeFileSync(join(scratch, "deno.json"), JSON.stringify({ nodeModulesDir: "manual", exports: npmExports }));
-  rmSync(output, { recursive: true, force: true });
-  mkdirSync(output, { recursive: true });
-  const deno = join(root, "node_modules/.bin/deno");
-  const args = ["doc", "--html", "--name=wsloop", `--output=${output}`, ...Object.values(exports)];
-  const result = spawnSync(deno, args, { cwd: scratch, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  process.stdout.write(result.stdout);
-  // @types/bun brings in @types/node, whose `/// <reference path="x.d.ts" />` lines deno doc looks
-  // up as packages (denoland/deno#36751): one warning each, about Node's types, not wsloop's.
-  const known =
-    /^Warning Failed resolving types\. (Could not find package '[^']+' from referrer '[^']*@types\/node\/|\[ERR_UNSUPPORTED_ESM_URL_SCHEME\].*protocol 'bun')/;
-  const lines = result.stderr.split("\n");
-  const warnings = lines.filter((line) => line.startsWith("Warning"));
-  const noise = warnings.filter((line) => known.test(line));
-  const rest = lines.filter((line) => line.trim() && !known.test(line) && !/^\s+at /.test(line));
-  if (rest.length > 0) process.stderr.write(`${rest.join("\n")}\n`);
-  console.log(
-    `docs: ${warnings.length} warnings, ${noise.length} of them about @types/node and bun-types, which deno doc misresolves (denoland/deno#36751)`,
-  );
-  if (result.status !== 0) process.exit(result.status ?? 1);
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
+const vitepress = spawnSync(join(root, "node_modules/.bin/vitepress"), ["build", "docs"], {
+  cwd: root,
+  encoding: "utf8",
+  env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+});
+const output = `${vitepress.stdout}${vitepress.stderr}`;
+if (vitepress.status !== 0) {
+  process.stderr.write(output);
+  process.exit(vitepress.status ?? 1);
 }
-console.log(`docs: ${output}`);
+// VitePress' warnings have no common form ("(!) Some chunks are larger…", "The language 'x' is
+// not loaded…"): any line besides its progress report is one, and fails the build.
+const progress =
+  /^(\s*|\s*vitepress v[\d.]+|[-✓] (building client \+ server bundles|rendering pages)\.\.\.|build complete in [\d.]+s\.)$/;
+const vitepressWarnings = stripVTControlCharacters(output)
+  .split("\n")
+  .filter((line) => !progress.test(line));
+
+const apiWarnings = buildApiDocs(join(site, "api"));
+
+const html = (dir) =>
+  readdirSync(dir, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile() && entry.name.endsWith(".html"));
+const pages = html(site).filter((entry) => !relative(site, entry.parentPath).startsWith("api"));
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+console.log(
+  `docs: ${pages.length} site pages and ${html(join(site, "api")).length} API pages in ${relative(root, site)}/ (${seconds} s)`,
+);
+
+const warnings = [...vitepressWarnings, ...apiWarnings];
+if (warnings.length > 0) {
+  console.error(`docs: ${warnings.length} warnings, and the site must build without any:\n${warnings.join("\n")}`);
+  process.exit(1);
+}
+// Written last, and only for a build without warnings: the site's link test rebuilds when a
+// source is newer than this.
+writeFileSync(join(site, ".built"), `${new Date().toISOString()}\n`);

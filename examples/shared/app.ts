@@ -15,11 +15,13 @@ import { handleRoomClose, handleRoomInit, handleRoomMessage, type RoomDependenci
 
 export interface AppDependencies {
   broker: Broker;
+  /** The page's scripts, by path: "/chat.js" (the page's own) and "/client.js" (wsloop/client). */
+  scripts?: Record<string, string>;
 }
 
 /**
- * GET / is the chat page; /chat?user=NAME and /chat/ROOM?user=NAME join a room; /ws?user=NAME is
- * the echo chat of Dream's websocket documentation.
+ * GET / is the chat page (its scripts at /chat.js and /client.js); /chat?user=NAME and
+ * /chat/ROOM?user=NAME join a room; /ws?user=NAME is the echo chat of Dream's websocket documentation.
  */
 export function createApp(app: AppDependencies): (request: Request) => Response {
   return (request) => {
@@ -27,6 +29,10 @@ export function createApp(app: AppDependencies): (request: Request) => Response 
     const user = url.searchParams.get("user") || "Anonymous";
     if (url.pathname === "/" && request.method === "GET") {
       return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+    }
+    const script = request.method === "GET" ? app.scripts?.[url.pathname] : undefined;
+    if (script !== undefined) {
+      return new Response(script, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" } });
     }
     if (url.pathname === "/ws") {
       const dependencies: EchoDependencies = { userName: user };

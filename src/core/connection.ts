@@ -93,7 +93,7 @@ export class LiveConnection implements Connection {
 
   /** Unique within the process (and, with overwhelming probability, across processes). */
   get id(): string {
-    if (typeof this.#id === "number") this.#id = `${prefix}-${this.#id.toString(36)}`;
+    if (typeof this.#id === "number") this.#id = `${processPrefix()}-${this.#id.toString(36)}`;
     return this.#id;
   }
 
@@ -124,6 +124,12 @@ export class LiveConnection implements Connection {
     this.open = false;
     this.#gone = true;
     clearTimeout(this.#graceTimer);
+  }
+
+  /** Leaves every topic it joined (its loop ended). */
+  leaveAll(): void {
+    // Leaving removes the membership from the array: walk a copy.
+    for (const membership of [...(this.memberships ?? [])]) membership.leave();
   }
 
   #id: number | string;
@@ -200,7 +206,13 @@ function tooLarge(size: number, limit: number): Result<void, SendError> {
 }
 
 let counter = 0;
-const prefix = crypto.randomUUID().slice(0, 8);
+let prefix: string | undefined;
+
+/** Made at the first id read, not at load: Workers refuse random values in a module's global scope. */
+function processPrefix(): string {
+  prefix ??= crypto.randomUUID().slice(0, 8);
+  return prefix;
+}
 
 /** A process-unique serial, made into an id (without the cost of a UUID) when the app reads one. */
 export function nextConnectionSerial(): number {

@@ -1,15 +1,15 @@
 import { unref } from "./keepalive.ts";
 
 /** Consumed slots kept before they are dropped in one splice. */
-const COMPACT_AFTER = 1024;
+const COMPACT_AFTER = 2048;
 
 /**
  * A loop's queue of mail, first in first out, with what it weighs. Once sealed it takes no more:
- * its terminal mail comes last. Its arrays are reused, not reallocated per item.
+ * its terminal mail comes last. Its array is reused, not reallocated per item.
  */
 export class Mailbox<T> {
-  #items: (T | undefined)[] = [];
-  #weights: number[] = [];
+  /** Each item followed by its weight: one array, one push per item. */
+  #slots: (T | number | undefined)[] = [];
   #head = 0;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   /** The weight of the items queued. */
@@ -21,27 +21,29 @@ export class Mailbox<T> {
 
   /** How many items are queued. */
   get size(): number {
-    return this.#items.length - this.#head;
+    return (this.#slots.length - this.#head) / 2;
   }
 
-  push(item: T, weight: number): void {
-    this.#items.push(item);
-    this.#weights.push(weight);
+  /** Queues `item`; returns the weight now queued. */
+  push(item: T, weight: number): number {
+    this.#slots.push(item, weight);
     this.bytes += weight;
+    return this.bytes;
   }
 
   shift(): T | undefined {
-    const items = this.#items;
-    if (this.#head >= items.length) {
-      if (items.length > 0) this.#reset();
+    const slots = this.#slots;
+    const head = this.#head;
+    if (head >= slots.length) {
+      if (head > 0) this.#reset();
       return undefined;
     }
-    const item = items[this.#head];
-    this.bytes -= this.#weights[this.#head] as number;
-    items[this.#head++] = undefined;
-    if (this.#head >= COMPACT_AFTER && this.#head * 2 >= items.length) {
-      items.splice(0, this.#head);
-      this.#weights.splice(0, this.#head);
+    const item = slots[head] as T;
+    this.bytes -= slots[head + 1] as number;
+    slots[head] = undefined;
+    this.#head = head + 2;
+    if (head >= COMPACT_AFTER && head * 2 >= slots.length) {
+      slots.splice(0, this.#head);
       this.#head = 0;
     }
     return item;
@@ -64,15 +66,15 @@ export class Mailbox<T> {
     this.push(terminal, 0);
   }
 
-  /** Empties it (a sealed one stays sealed, without its terminal). */
-  clear(): void {
+  /** Empties it (a sealed one stays sealed, without its terminal); returns how many items the drain dropped. */
+  clear(): number {
     clearTimeout(this.#drainTimer);
     this.#reset();
+    return this.dropped;
   }
 
   #reset(): void {
-    this.#items.length = 0;
-    this.#weights.length = 0;
+    this.#slots.length = 0;
     this.#head = 0;
     this.bytes = 0;
   }

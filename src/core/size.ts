@@ -30,6 +30,9 @@ export function textExceeds(text: string, limit: number): boolean {
 /** What a queued message weighs against maxQueuedBytes besides its payload: the objects that hold it. */
 export const MESSAGE_OVERHEAD = 256;
 
+/** Texts up to this many UTF-16 units are not counted when queued: at most 2 bytes each are overestimated. */
+const SHORT_TEXT = 16;
+
 /** Payload bytes of a message: UTF-8 for text, the bytes for binary and for selector values that are text or bytes. */
 export function messageSize(message: Message<unknown>): number {
   const payload =
@@ -40,6 +43,7 @@ export function messageSize(message: Message<unknown>): number {
         : message.type === "custom"
           ? message.value
           : undefined;
-  if (typeof payload === "string") return utf8Length(payload);
+  // A short text is weighed at 3 bytes per unit, an upper bound of its UTF-8 size, without counting.
+  if (typeof payload === "string") return payload.length <= SHORT_TEXT ? payload.length * 3 : utf8Length(payload);
   return payload instanceof Uint8Array ? payload.byteLength : 0;
 }

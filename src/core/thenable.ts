@@ -2,3 +2,19 @@
 export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof value === "object" && value !== null && typeof (value as PromiseLike<T>).then === "function";
 }
+
+/**
+ * Calls `run` and hands its value to `then`, or what it threw or rejected with to `fail`: at once
+ * for a plain value or a throw, once settled for a thenable.
+ */
+export function whenSettled(run: () => unknown, then: (value: unknown) => void, fail: (error: unknown) => void): void {
+  let result: unknown;
+  try {
+    result = run();
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  if (isThenable(result)) result.then(then, fail);
+  else then(result);
+}

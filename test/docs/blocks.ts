@@ -1,20 +1,26 @@
 // Pulls the ```ts blocks out of a Markdown file, each with the hidden context it is checked in.
 //
 // A block that uses names it does not declare (the reader's own `app`, a handler shown earlier) is
-// preceded by an HTML comment, invisible on GitHub, whose body is prepended to the block when it is
-// type-checked; `runtime=bun` or `runtime=deno` picks the checker (default: tsc with Node's types):
+// preceded by an HTML comment, invisible on GitHub and on the site, whose body is prepended to the
+// block when it is type-checked; `runtime=bun` or `runtime=deno` picks the checker (default: tsc
+// with Node's types):
 //
 //   <!-- docs-context runtime=bun
 //   declare const app: FetchHandler;
 //   -->
 //
 // A block whose first line is `// NAME.ts…` is checked as the file NAME.ts, so a later block can
-// `import { app } from "./app.ts"` as the reader would.
+// `import { app } from "./app.ts"` as the reader would. A page can also declare such a file without
+// showing it, for blocks that import what the page only describes:
+//
+//   <!-- docs-file app.ts
+//   export declare function app(request: Request): Response;
+//   -->
 
 export type Runtime = "node" | "bun" | "deno";
 
 export interface Block {
-  /** 1-based line in the Markdown file of the block's first code line. */
+  /** 1-based line in the (expanded) Markdown text of the block's first code line. */
   line: number;
   /** The file name the block is checked as. */
   file: string;
@@ -24,8 +30,8 @@ export interface Block {
   code: string;
 }
 
-const fence = /^```(\w*)\s*$/;
-const contextOpen = /^<!--\s*docs-context(?:\s+runtime=(node|bun|deno))?\s*(.*)$/;
+const fence = /^```(\w*)/;
+const comment = /^<!--\s*docs-(context|file)(?:\s+([\w-]+\.ts))?(?:\s+runtime=(node|bun|deno))?\s*(.*)$/;
 
 export function extractBlocks(markdown: string): Block[] {
   const lines = markdown.split("\n");
@@ -33,20 +39,27 @@ export function extractBlocks(markdown: string): Block[] {
   let pending: { runtime: Runtime; context: string } | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? "";
-    const open = contextOpen.exec(line);
+    const open = comment.exec(line);
     if (open) {
+      const start = i + 1;
       const body: string[] = [];
-      let rest = open[2] ?? "";
+      let rest = open[4] ?? "";
       // The comment may close on its first line or on a later one.
       while (!rest.includes("-->")) {
         if (rest.trim()) body.push(rest);
         i++;
-        if (i >= lines.length) throw new Error(`unclosed docs-context comment at line ${i}`);
+        if (i >= lines.length) throw new Error(`unclosed docs-${open[1]} comment at line ${start}`);
         rest = lines[i] ?? "";
       }
       const last = rest.slice(0, rest.indexOf("-->"));
       if (last.trim()) body.push(last);
-      pending = { runtime: (open[1] as Runtime | undefined) ?? "node", context: body.join("\n") };
+      const runtime = (open[3] as Runtime | undefined) ?? "node";
+      if (open[1] === "file") {
+        if (!open[2]) throw new Error(`docs-file at line ${start} names no NAME.ts`);
+        blocks.push({ line: start + 1, file: open[2], runtime, context: "", code: body.join("\n") });
+      } else {
+        pending = { runtime, context: body.join("\n") };
+      }
       continue;
     }
     const start = fence.exec(line);
@@ -72,6 +85,13 @@ export function extractBlocks(markdown: string): Block[] {
     }
     pending = undefined;
   }
+  // Two blocks named alike (a page's server.ts for each runtime): the first keeps the name that
+  // other blocks import, the others are checked under a name of their own.
+  const seen = new Set<string>();
+  for (const block of blocks) {
+    if (seen.has(block.file)) block.file = `block-${block.line}.ts`;
+    seen.add(block.file);
+  }
   return blocks;
 }
 
@@ -80,8 +100,8 @@ export function checkedSource(block: Block): string {
   return `${block.context ? `${block.context}\n` : ""}${block.code}\nexport {};\n`;
 }
 
-/** Maps a 0-based line of `checkedSource(block)` to the Markdown line it came from. */
-export function markdownLine(block: Block, sourceLine: number): string {
+/** The 1-based line of the Markdown text that a 0-based line of `checkedSource(block)` came from, or undefined for the context. */
+export function sourceLineOf(block: Block, sourceLine: number): number | undefined {
   const contextLines = block.context ? block.context.split("\n").length : 0;
-  return sourceLine < contextLines ? `the docs-context of line ${block.line}` : `line ${block.line + sourceLine - contextLines}`;
+  return sourceLine < contextLines ? undefined : block.line + sourceLine - contextLines;
 }

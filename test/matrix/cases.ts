@@ -1,12 +1,14 @@
 // One set of end-to-end cases, run against the fixture app on each runtime with a real client.
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import type { TagStats } from "../fixture/app.ts";
+import { caseOn } from "./cannot-apply.ts";
 import { type Client, eventually, open } from "./client.ts";
 import { defineFaults } from "./faults.ts";
-import { type FixtureServer, type Runtime, startServer } from "./server.ts";
+import { type FixtureServer, type MatrixRuntime, startServer } from "./server.ts";
 
-export function defineMatrix(runtime: Runtime): void {
+export function defineMatrix(runtime: MatrixRuntime): void {
+  const it = caseOn(runtime);
   describe(`on ${runtime}`, () => {
     let server: FixtureServer;
     beforeAll(async () => {

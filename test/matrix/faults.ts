@@ -1,21 +1,27 @@
 // Limits and faults, run against the fixture app on each runtime: what must leave the server
 // serving with nothing leaked.
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { bigFrame } from "../attacks/wire.ts";
 import type { FloodStats, TagStats } from "../fixture/app.ts";
+import { caseOn } from "./cannot-apply.ts";
 import { type Client, eventually, open } from "./client.ts";
 import { frame, rawUpgrade } from "./raw.ts";
-import type { FixtureServer, Runtime } from "./server.ts";
+import type { FixtureServer, MatrixRuntime } from "./server.ts";
 
 const MiB = 1024 * 1024;
 
-export function defineFaults(runtime: Runtime, server: () => FixtureServer): void {
+export function defineFaults(runtime: MatrixRuntime, server: () => FixtureServer): void {
+  const it = caseOn(runtime);
   // Deno ends the TCP connection itself on a protocol error, without a close frame, and drops it
   // right after its own close frame: a client still sending then gets a reset that discards the
   // frame (raw Deno.upgradeWebSocket does the same). The server side is still closed exactly once.
   const closeFrameOnProtocolError = runtime !== "deno";
   const closeFrameWhileClientSends = runtime !== "deno";
+  // workerd does not check that text is UTF-8 (the loop gets U+FFFD for the bad bytes:
+  // test/cloudflare/worker.test.ts), and after its own 1002 its close event says 1006.
+  const checksUtf8 = runtime !== "cloudflare";
+  const noticeOfOwnClose = (code: number) => (runtime === "cloudflare" && code === 1002 ? 1006 : code);
 
   describe("limits and faults", () => {
     const tagged = (path: string) => {
@@ -58,7 +64,7 @@ export function defineFaults(runtime: Runtime, server: () => FixtureServer): voi
         ["/ws/echo", frame(0x1, new Uint8Array([0x68, 0xff, 0xfe, 0x69])), 1007],
         ["/ws/echo", frame(0x3, new Uint8Array([1, 2, 3])), 1002],
         ["/ws/limited", bigFrame(0x2, new Uint8Array(2048)), 1009],
-      ] as const) {
+      ].filter(([, , code]) => checksUtf8 || code !== 1007) as [string, Uint8Array, number][]) {
         const { tag, url } = tagged(path);
         const raw = await rawUpgrade(url);
         raw.write(bytes);
@@ -70,7 +76,7 @@ export function defineFaults(runtime: Runtime, server: () => FixtureServer): voi
         expect((await stats(tag)).closes).toBe(1);
         // The closed notice carries the code that closed the socket (Node reported 1006 for these);
         // Deno, which sends no close frame, reports the connection as lost (1006).
-        if (runtime !== "bun") expect((await stats(tag)).closedNotices).toEqual([framed ? code : 1006]);
+        if (runtime !== "bun") expect((await stats(tag)).closedNotices).toEqual([framed ? noticeOfOwnClose(code) : 1006]);
       }
       const after = await open(tagged("/ws/echo").url);
       expect(await after.ask("unharmed")).toBe("unharmed");

@@ -1,3 +1,5 @@
 import { defineMatrix } from "./cases.ts";
+import { defineClientCases } from "./client-cases.ts";
 
 defineMatrix("node");
+defineClientCases("node");

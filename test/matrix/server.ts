@@ -3,12 +3,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export type Runtime = "node" | "bun" | "deno";
+/** The runtimes the matrix runs on: the three, and workerd (Cloudflare Workers, through miniflare). */
+export type MatrixRuntime = Runtime | "cloudflare";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 
 /** How a script runs: on a runtime, or as a `deno serve` module (`export default { fetch }`). */
-export type Launcher = Runtime | "deno serve";
+export type Launcher = MatrixRuntime | "deno serve";
 
 const commands: Record<Launcher, (script: string) => [string, string[]]> = {
   // gc exposed, for the fixture's /heap route (Bun has Bun.gc).
@@ -16,6 +18,8 @@ const commands: Record<Launcher, (script: string) => [string, string[]]> = {
   bun: (script) => [bin("bun"), ["run", script]],
   deno: (script) => [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", script]],
   "deno serve": (script) => [bin("deno"), ["serve", "-A", "--port", "0", "--host", "127.0.0.1", script]],
+  // workerd through miniflare, started by a Node script (test/fixture/cloudflare.ts, examples/cloudflare/server.ts).
+  cloudflare: (script) => [process.execPath, ["--import", "tsx", script]],
 };
 
 export interface FixtureServer {
@@ -32,7 +36,7 @@ export interface FixtureServer {
 }
 
 /** The matrix fixture (test/fixture/RUNTIME.ts), which prints `READY port`. */
-export function startServer(runtime: Runtime): Promise<FixtureServer> {
+export function startServer(runtime: MatrixRuntime): Promise<FixtureServer> {
   return startScript(runtime, `test/fixture/${runtime}.ts`, /READY (\d+)/);
 }
 
@@ -45,7 +49,8 @@ export async function startScript(
 ): Promise<FixtureServer> {
   const [command, args] = commands[runtime](script);
   const env = { ...process.env, NO_COLOR: "1", PORT: "0", ...extraEnv };
-  const child: ChildProcess = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env });
+  // A process group of its own: kill() ends the runtime's children too (miniflare's workerd).
+  const child: ChildProcess = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env, detached: true });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
@@ -76,8 +81,16 @@ export async function startScript(
       child.kill(signal);
     },
     async kill() {
-      if (child.exitCode === null) child.kill("SIGKILL");
+      if (child.exitCode === null) killGroup(child);
       await exited;
     },
   };
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-(child.pid as number), "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
+  }
 }

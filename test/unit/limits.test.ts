@@ -174,6 +174,40 @@ describe("maxQueuedBytes", () => {
     expect(log).toEqual({ closes: 1, notices: [1008] });
   });
 
+  it("weighs a long text at its exact UTF-8 size and a short one at 3 bytes per character", async () => {
+    // Two queued texts of `weight` bytes fill a queue of exactly their weight; one byte less closes
+    // at the second. "é" is 2 UTF-8 bytes; a text of 16 units or fewer is weighed at its upper bound.
+    const cases = [
+      { queued: "é".repeat(40), weight: 80 },
+      { queued: "a".repeat(16), weight: 48 },
+    ];
+    for (const { queued, weight } of cases) {
+      for (const spare of [0, -1]) {
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        const socket = await connect<null>(
+          upgradeWebSocket(upgradeRequest(), {
+            dependencies: null,
+            maxMessageSize: 100,
+            maxQueuedBytes: 2 * (weight + MESSAGE_OVERHEAD) + spare,
+            onInit: (): [null] => [null],
+            onMessage: async (s: null) => {
+              await gate;
+              return continueConnection(s);
+            },
+            onClose: () => {},
+          }),
+        );
+        socket.sendText("being handled");
+        socket.sendText(queued);
+        socket.sendText(queued);
+        expect(socket.closedByServer?.code, `${queued} with ${spare}`).toBe(spare < 0 ? 1008 : undefined);
+        release();
+        await socket.settled();
+      }
+    }
+  });
+
   it("is at least maxMessageSize", () => {
     const handlers = idleHandlers;
     expect(() => upgradeWebSocket(upgradeRequest(), { ...handlers, maxMessageSize: 100, maxQueuedBytes: 99 })).toThrow(

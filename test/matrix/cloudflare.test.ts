@@ -1,0 +1,3 @@
+import { defineMatrix } from "./cases.ts";
+
+defineMatrix("cloudflare");
