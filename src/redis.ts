@@ -1,10 +1,15 @@
 /**
- * A {@link Broker} on Redis pub/sub, for several wsloop processes (on any runtime) sharing topics.
+ * Redis, for several wsloop processes (on any runtime) sharing topics: `createRedisBroker`, a
+ * {@link Broker} on Redis pub/sub (fastest, stores nothing); `createRedisStreamBroker`, a replayable
+ * broker on Redis Streams (ids, replay from an id, one order everywhere, a bounded buffer while
+ * Redis is away); `createRedisPresence`, who is connected where across instances.
  *
  * @example
  * ```ts
- * import { createRedisBroker } from "wsloop/redis";
+ * import { createRedisBroker, createRedisPresence, createRedisStreamBroker } from "wsloop/redis";
  * const broker = await createRedisBroker({ url: process.env.REDIS_URL });
+ * const history = await createRedisStreamBroker({ url: process.env.REDIS_URL, retention: { maxLength: 1000 } });
+ * const presence = await createRedisPresence<{ name: string }>({ url: process.env.REDIS_URL });
  * ```
  * @module
  */
