@@ -30,17 +30,21 @@
  */
 export type { Action } from "./core/action.ts";
 export { continueConnection, continueConnectionWithSelector, stopConnection } from "./core/action.ts";
-export type { Broker, MemoryBroker, Payload } from "./core/broker.ts";
+export type { Broker, MemoryBroker, MemoryBrokerOptions, Payload, ReplayBroker } from "./core/broker.ts";
 export { createMemoryBroker } from "./core/broker.ts";
 export type { Connection, RemoteAddress } from "./core/connection.ts";
 export { sendBinary, sendText } from "./core/connection.ts";
 export type { JsonError, JsonMessage, JsonMessagesOptions } from "./core/json.ts";
 export { jsonMessages, sendJson } from "./core/json.ts";
 export type { Message } from "./core/message.ts";
+export type { Presence, PresenceDiff, PresenceMeta, PresenceState } from "./core/presence.ts";
+export { createPresence } from "./core/presence.ts";
 export type { TrustedProxies } from "./core/proxies.ts";
 export type { Result, SendError } from "./core/result.ts";
 export type { Selector, Subject } from "./core/selector.ts";
 export { createSubject, mapSelector, mergeSelectors } from "./core/selector.ts";
 export type { StandardSchemaV1 } from "./core/standard-schema.ts";
+export type { ReplayOptions, Retention, TopicEvent } from "./core/stream.ts";
+export { PublishError } from "./core/stream.ts";
 export type { MessageHandler, UpgradeOptions } from "./core/upgrade.ts";
 export { isWebSocketUpgrade, upgradeWebSocket } from "./core/upgrade.ts";

@@ -1,10 +1,15 @@
 /**
- * A {@link Broker} on Redis pub/sub, for several wsloop processes (on any runtime) sharing topics.
+ * Redis, for several wsloop processes (on any runtime) sharing topics: `createRedisBroker`, a
+ * {@link Broker} on Redis pub/sub (fastest, stores nothing); `createRedisStreamBroker`, a replayable
+ * broker on Redis Streams (ids, replay from an id, one order everywhere, a bounded buffer while
+ * Redis is away); `createRedisPresence`, who is connected where across instances.
  *
  * @example
  * ```ts
- * import { createRedisBroker } from "wsloop/redis";
+ * import { createRedisBroker, createRedisPresence, createRedisStreamBroker } from "wsloop/redis";
  * const broker = await createRedisBroker({ url: process.env.REDIS_URL });
+ * const history = await createRedisStreamBroker({ url: process.env.REDIS_URL, retention: { maxLength: 1000 } });
+ * const presence = await createRedisPresence<{ name: string }>({ url: process.env.REDIS_URL });
  * ```
  * @module
  */
@@ -12,8 +17,22 @@ import { Buffer } from "node:buffer";
 import { createClient } from "redis";
 import { type Broker, type Payload, Topics, topicSelector } from "./core/broker.ts";
 import { FrameTopics } from "./core/frames.ts";
+import { connectWithin, milliseconds, redacted } from "./redis-common.ts";
 
-export type { Broker, Payload } from "./core/broker.ts";
+export type { Broker, Payload, ReplayBroker } from "./core/broker.ts";
+export type { ReplayOptions, Retention, TopicEvent } from "./core/stream.ts";
+export { PublishError } from "./core/stream.ts";
+export type {
+  Presence,
+  PresenceDiff,
+  PresenceMeta,
+  PresenceState,
+  RedisPresence,
+  RedisPresenceOptions,
+} from "./redis-presence.ts";
+export { createRedisPresence } from "./redis-presence.ts";
+export type { RedisStreamBroker, RedisStreamBrokerOptions } from "./redis-streams.ts";
+export { createRedisStreamBroker } from "./redis-streams.ts";
 
 /**
  * Options of {@link createRedisBroker}.
@@ -83,11 +102,14 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
   // Named, so CLIENT LIST tells wsloop's connections apart. No offline queue for publishes: one
   // queued while Redis is away would wait, then go out before the subscribers are back, and be lost
   // although it resolved. It rejects at once instead; the app can tell its user.
+  // No node-redis command timeout on it either (5 s by default, an AbortSignal per command, which
+  // halved throughput): publishTimeout bounds each publish.
   const publisher = createClient({
     url,
     name: "wsloop",
     disableOfflineQueue: true,
     socket: { connectTimeout },
+    commandOptions: { timeout: 0 },
   });
   // The subscriber keeps its queue: a subscription made while Redis is away waits for it.
   const subscriber = createClient({ url, name: "wsloop", socket: { connectTimeout } });
@@ -204,46 +226,6 @@ export async function createRedisBroker(options: RedisBrokerOptions = {}): Promi
       await Promise.allSettled([publisher.close(), subscriber.close()]);
     },
   } as RedisBroker;
-}
-
-/** Connects `clients`, or rejects with `timeoutError()` after `ms` and closes them (no retries left behind). */
-interface Connectable {
-  connect(): Promise<unknown>;
-  destroy(): void;
-  readonly isOpen: boolean;
-}
-
-async function connectWithin(clients: Connectable[], ms: number, timeoutError: () => Error): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError()), ms);
-  });
-  try {
-    await Promise.race([Promise.all(clients.map((client) => client.connect())), timeout]);
-  } catch (error) {
-    for (const client of clients) if (client.isOpen) client.destroy();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function milliseconds(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!(value > 0) || !Number.isFinite(value))
-    throw new RangeError(`createRedisBroker: ${name} must be a positive number of milliseconds`);
-  return value;
-}
-
-/** The URL without its password, for error messages. */
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.href.replace(/\/$/, "");
-  } catch {
-    return url;
-  }
 }
 
 /** The text and the binary channel of each topic of one kind (publish, or publishFrame). */

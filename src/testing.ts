@@ -10,6 +10,7 @@
  * ```
  * @module
  */
+import { type MemoryBroker, type MemoryBrokerOptions, memoryBroker } from "./core/broker.ts";
 import type { Connection, Transport } from "./core/connection.ts";
 import { Session } from "./core/session.ts";
 import { takeUpgrade } from "./core/upgrade.ts";
@@ -169,4 +170,57 @@ export async function connect<State = unknown, Custom = unknown>(
     disconnect: () => session.closed(1006, ""),
     settled: () => session.whenIdle(),
   };
+}
+
+/**
+ * A memory broker whose store can be made unreachable and restarted, to test what an app does
+ * when Redis is partitioned away or restarts: the same behaviour as `createRedisStreamBroker`.
+ *
+ * @example
+ * ```ts
+ * const broker = createTestBroker({ retention: { maxLength: 100 }, publishTimeout: 200 });
+ * broker.partition();
+ * const late = broker.publish("room", "waits");    // buffered (maxBufferedBytes), rejects after publishTimeout
+ * broker.heal();                                   // goes out now, in order
+ * await late;
+ * broker.restart();                                // the store comes back empty: replaying subscribers get a gap
+ * ```
+ */
+export interface TestBroker extends MemoryBroker {
+  /**
+   * The store becomes unreachable: publishes wait in a bounded buffer (`maxBufferedBytes`; past
+   * it they reject with `buffer_full`, past `publishTimeout` with `timeout`), replays wait, and
+   * subscribers get nothing until `heal`.
+   */
+  partition(): void;
+  /** Reachable again: the waiting publishes go out in publish order, the waiting replays read. */
+  heal(): void;
+  /**
+   * The store restarts. Without `keepData` (a Redis without persistence) every topic's messages
+   * and counts are gone: a replay from an earlier id, and the next message for a live
+   * subscriber, come with a gap notice. With it (Redis with AOF), nothing changes for subscribers.
+   */
+  restart(options?: { keepData?: boolean }): void;
+  /** True between `partition` and `heal`. */
+  readonly partitioned: boolean;
+}
+
+/**
+ * Creates a {@link TestBroker}.
+ *
+ * @example
+ * ```ts
+ * const broker = createTestBroker({ retention: { maxLength: 1000 } });
+ * const socket = await connect(app({ broker }), "http://localhost/chat?lastId=0-0");
+ * ```
+ */
+export function createTestBroker(options: MemoryBrokerOptions = {}): TestBroker {
+  const { broker, control } = memoryBroker(options);
+  const switches = {
+    partition: () => control.partition(),
+    heal: () => control.heal(),
+    restart: (restartOptions: { keepData?: boolean } = {}) => control.restart(restartOptions.keepData === true),
+  };
+  // A getter, so `partitioned` is read each time (Object.assign would copy its value once).
+  return Object.defineProperty(Object.assign(broker, switches), "partitioned", { get: () => control.partitioned }) as TestBroker;
 }

@@ -1,14 +1,19 @@
 // A real redis-server for the tests: REDIS_URL (default redis://127.0.0.1:6379) when it answers,
 // otherwise one started here on a free port. Without either the tests fail; they are never skipped.
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createClient } from "redis";
 import { afterAll, beforeAll } from "vitest";
 
 export interface RedisInstance {
   readonly url: string;
-  /** Kills the server and starts it again on the same port, empty (only for servers started here). */
+  /** Kills the server (SIGKILL) and starts it again on the same port: empty, or with what a persistent one had acknowledged (only for servers started here). */
   restart(): Promise<void>;
+  /** Kills the server (SIGKILL) and keeps its data for `restart` (only for servers started here). */
+  down(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -35,29 +40,39 @@ export async function sharedRedis(): Promise<RedisInstance> {
     return {
       url,
       restart: () => Promise.reject(new Error("cannot restart a Redis this test did not start")),
+      down: () => Promise.reject(new Error("cannot stop a Redis this test did not start")),
       stop: async () => {},
     };
   }
   return startRedis();
 }
 
-/** Starts redis-server on a free port, without persistence. */
-export async function startRedis(): Promise<RedisInstance> {
+/**
+ * Starts redis-server on a free port, without persistence; with `persistent`, with an append-only
+ * file fsynced before each reply (what it acknowledged survives a kill -9), in a temporary directory.
+ */
+export async function startRedis(options: { persistent?: boolean } = {}): Promise<RedisInstance> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  let child = await launch(port, url);
+  const dir = options.persistent ? await mkdtemp(join(tmpdir(), "wsloop-redis-")) : undefined;
+  const args = dir ? ["--dir", dir, "--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+  let child = await launch(port, url, args);
   return {
     url,
     async restart() {
       await kill(child);
-      child = await launch(port, url);
+      child = await launch(port, url, args);
     },
-    stop: () => kill(child),
+    down: () => kill(child),
+    async stop() {
+      await kill(child);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
-async function launch(port: number, url: string): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+async function launch(port: number, url: string, extra: string[]): Promise<ChildProcess> {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...extra], {
     stdio: "ignore",
   });
   const failed = new Promise<never>((_, reject) => {
