@@ -1,11 +1,13 @@
 // Raw crossws on whichever runtime runs this file: its adapter, its hooks, its pub/sub.
 import type { Hooks } from "crossws";
+import { counters, countResponse } from "./count.ts";
 import { probe } from "./probe.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 // /rss, and bench/memory's /heap and /snapshot; undefined for an upgrade.
 const diagnostics = (request: Request) => {
   const url = new URL(request.url);
+  if (url.pathname === "/count") return countResponse();
   return url.pathname === "/rss" ? new Response(String(process.memoryUsage().rss)) : probe(url);
 };
 
@@ -16,12 +18,16 @@ const hooks: Partial<Hooks> = {
   // auth or validates the upgrade does (and wsloop does): a diagnostic for the memory figure.
   ...(process.env.BENCH_READ_HEADERS ? { upgrade: (request: Request) => void request.headers.get("upgrade") } : {}),
   open(peer) {
+    counters.opened++;
     if (peer.request.url.includes("sub")) peer.subscribe("all");
   },
   message(peer, message) {
     const data = message.rawData as string | Uint8Array | ArrayBuffer;
     if (data === "broadcast") publish("all", "news");
     else peer.send(data);
+  },
+  close() {
+    counters.closed++;
   },
 };
 // Like the raw servers: no idle sweep.
@@ -37,6 +43,7 @@ if (runtime === "node") {
     const probed = probe(url);
     if (probed) void probed.text().then((text) => res.end(text));
     else if (req.url === "/rss") res.end(String(process.memoryUsage().rss));
+    else if (req.url === "/count") res.end(JSON.stringify(counters));
     else res.writeHead(404).end();
   });
   server.on("upgrade", (req, socket, head) => void ws.handleUpgrade(req, socket, head));

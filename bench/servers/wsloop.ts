@@ -13,6 +13,7 @@ import {
   sendText,
   upgradeWebSocket,
 } from "../../src/index.ts";
+import { counters, countResponse } from "./count.ts";
 import { probe } from "./probe.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
@@ -23,6 +24,7 @@ interface Deps {
 }
 
 function onInit(connection: Connection, deps: Deps): [null] | [null, Selector<Payload>] {
+  counters.opened++;
   if (deps.sub === "topic") return [null, deps.broker.topic("all")];
   if (deps.sub !== null) deps.broker.join(connection, "all");
   return [null];
@@ -45,12 +47,15 @@ function onMessage(state: null, message: Message<Payload>, connection: Connectio
   return continueConnection(state);
 }
 
-function onClose(): void {}
+function onClose(): void {
+  counters.closed++;
+}
 
 const broker = createMemoryBroker();
 function app(request: Request): Response {
   const url = new URL(request.url);
   if (url.pathname === "/rss") return new Response(String(process.memoryUsage().rss));
+  if (url.pathname === "/count") return countResponse();
   const probed = probe(url);
   if (probed) return probed;
   // No keepalive, like the raw and crossws servers here: the figures compare the loops alone.
