@@ -73,7 +73,7 @@ async function echoLoad(connections: number, inFlight: number, payload: string |
   );
   const elapsed = (performance.now() - start) / 1000;
   closeAll(sockets);
-  return { messagesPerSecond: received / elapsed, megabytesPerSecond: bytes / elapsed / 1e6 };
+  return { messagesPerSecond: received / elapsed, megabytesPerSecond: bytes / elapsed / 1e6, operations: received, elapsed };
 }
 
 /** `connections` workers each open a socket, get one echo, close, and again. */
@@ -94,7 +94,8 @@ async function connectionRate(workers: number, seconds: number) {
       }
     }),
   );
-  return { connectionsPerSecond: done / ((performance.now() - start) / 1000) };
+  const elapsed = (performance.now() - start) / 1000;
+  return { connectionsPerSecond: done / elapsed, operations: done, elapsed };
 }
 
 const rss = async () => Number(await (await fetch(`http://127.0.0.1:${job.port}/rss`)).text());

@@ -10,6 +10,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { chart } from "./lib/chart.ts";
 import { type Measurement, measurements, type Settings } from "./lib/figures.ts";
 import {
+  cpuNs,
   fileLimit,
   type Kind,
   pinning,
@@ -70,7 +71,15 @@ function record(runtime: Runtime, kind: Kind, m: Measurement, round: number, res
 }
 
 async function run(server: Server, m: Measurement): Promise<Result | undefined> {
-  if (!m.scale) return (await runClient([{ ...m.job, port: server.port }], 180_000))[0];
+  if (!m.scale) {
+    const before = cpuNs(server.child.pid);
+    const [result] = await runClient([{ ...m.job, port: server.port }], 180_000);
+    const after = cpuNs(server.child.pid);
+    // The server's CPU time per message or connection, in µs (the figures that count operations).
+    if (result?.operations && before !== undefined && after !== undefined)
+      result.cpuPerOperation = (after - before) / 1000 / result.operations;
+    return result;
+  }
   const job = m.job as { sub: "frame" | "topic"; connections: number };
   try {
     // bench:quick spreads its 300 over two client processes too, to prove that path.
@@ -174,7 +183,7 @@ const header = [
   `Load client: Bun's WebSocket over 127.0.0.1 (the scale figures: raw TCP sockets from Bun, from 127.0.0.2 and up); ${pinning}.${scaleNote}`,
   `Machine: ${machine}. Shared with other test runs: load average ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] as number).toFixed(1)} at the end; the run took ${took}.`,
   "Ratios are wsloop's value over the other's, round by round (both measured seconds apart), median (min–max); for RSS, times and latency lower is better.",
-  "`~` marks a ratio whose rounds spread wider than its distance from 1×: the bench cannot tell the two apart.",
+  "`~` marks a noisy ratio: its rounds fall on both sides of 1× (its spread toward 1× is larger than the difference it shows), so the bench cannot tell the two servers apart.",
   "",
 ];
 const problemText = problems.length ? `Problems:\n${problems.map((p) => `- ${p}`).join("\n")}\n` : "";

@@ -51,6 +51,15 @@ const throughput = (label: string, metric = "messagesPerSecond", unit = "msg/s")
     { against: "hono", ratio: 1 },
   ],
 });
+/** The server's CPU time per operation of a throughput figure: steadier than the rate on a shared machine. */
+const cpu = (label: string, per: string): Figure => ({
+  label: `${label}: server CPU per ${per}`,
+  metric: "cpuPerOperation",
+  unit: "µs",
+  better: "lower",
+  // The CPU-time form of the throughput target: at most 1/0.95 of crossws' time.
+  targets: [{ against: "crossws", ratio: 1.05 }],
+});
 const lower = (label: string, metric: string, unit: string, targets: Target[] = []): Figure => ({
   label,
   metric,
@@ -116,7 +125,7 @@ export function measurements(s: Settings): Measurement[] {
       id: "pp50",
       job: { figure: "pingpong", connections: 50, seconds },
       fresh: false,
-      figures: [throughput("ping-pong, 50 connections")],
+      figures: [throughput("ping-pong, 50 connections"), cpu("ping-pong, 50 connections", "message")],
     },
     {
       id: "pp200",
@@ -128,19 +137,25 @@ export function measurements(s: Settings): Measurement[] {
       id: "pipelined",
       job: { figure: "pipelined", connections: 50, seconds },
       fresh: false,
-      figures: [throughput("pipelined, 50 × 64 in flight")],
+      figures: [throughput("pipelined, 50 × 64 in flight"), cpu("pipelined", "message")],
     },
     {
       id: "binary",
       job: { figure: "binary", connections: 8, seconds },
       fresh: false,
-      figures: [throughput("binary 64 KiB echo, 8 connections", "megabytesPerSecond", "MB/s")],
+      figures: [
+        throughput("binary 64 KiB echo, 8 connections", "megabytesPerSecond", "MB/s"),
+        cpu("binary 64 KiB echo", "message"),
+      ],
     },
     {
       id: "connrate",
       job: { figure: "connrate", connections: 20, seconds },
       fresh: false,
-      figures: [throughput("open + echo + close, 20 at a time", "connectionsPerSecond", "conn/s")],
+      figures: [
+        throughput("open + echo + close, 20 at a time", "connectionsPerSecond", "conn/s"),
+        cpu("open + echo + close", "connection"),
+      ],
     },
     {
       id: "latency",

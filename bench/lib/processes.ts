@@ -2,7 +2,9 @@
 // `taskset` exists and the machine has two cores or more (server on the last core, clients on the
 // first), and each with its file limit raised to the hard limit (50,000 sockets need it).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { cpus } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export type Runtime = "node" | "bun" | "deno";
@@ -36,6 +38,32 @@ export const fileLimit = ((text) => (text === "unlimited" ? Number.POSITIVE_INFI
   execFileSync("sh", ["-c", "ulimit -Hn"]).toString().trim(),
 );
 
+let bundles: string | undefined;
+
+/**
+ * Node runs the servers as one JavaScript bundle each (made once per run by `bun build`), not
+ * through tsx: tsx compiles with esbuild's keepNames, which wraps every function it creates in a
+ * `__name(...)` call (an Object.defineProperty) that wsloop's published build does not have, and
+ * starting tsx takes a second or more per process.
+ */
+function nodeBundle(script: string): string {
+  if (!bundles) {
+    bundles = mkdtempSync(join(tmpdir(), "wsloop-bench-"));
+    const dir = bundles;
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const scripts = readdirSync(join(root, "bench/servers"))
+      .filter((name) => !name.startsWith("raw-") || name === "raw-node.ts")
+      .map((name) => `bench/servers/${name}`);
+    // ws' optional native add-ons stay imports (ws falls back to JavaScript without them).
+    const external = ["bufferutil", "utf-8-validate"].flatMap((name) => ["--external", name]);
+    execFileSync(bin("bun"), ["build", ...scripts, "--target=node", ...external, `--outdir=${dir}`], {
+      cwd: root,
+      stdio: "ignore",
+    });
+  }
+  return join(bundles, script.replace(/^bench\/servers\//, "").replace(/\.ts$/, ".js"));
+}
+
 /** The command line of `script` on `runtime`, pinned to `cpu` and with its file limit raised. */
 export function command(
   runtime: Runtime,
@@ -45,7 +73,9 @@ export function command(
 ): [string, string[]] {
   const run =
     runtime === "node"
-      ? [process.execPath, ...extra, "--import", "tsx", script]
+      ? script.startsWith("bench/servers/")
+        ? [process.execPath, ...extra, nodeBundle(script)]
+        : [process.execPath, ...extra, "--import", "tsx", script]
       : runtime === "bun"
         ? [bin("bun"), "run", ...extra, script]
         : [bin("deno"), "run", "-A", ...extra, script];
@@ -94,6 +124,28 @@ export function stop(child: ChildProcess): Promise<void> {
 }
 
 export type Result = Record<string, number>;
+
+/**
+ * CPU time the process has used so far, all its threads, in ns (Linux' schedstat; undefined
+ * elsewhere). Unlike throughput, it hardly moves when other programs share the machine: the
+ * bench's steadiest measure of what a server spends per message or per connection.
+ */
+export function cpuNs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    let sum = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        sum += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // A thread that ended meanwhile.
+      }
+    }
+    return sum;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Runs bench/client.ts (on Bun) with one job or a batch; its `RESULT {json}` lines, one per job,

@@ -61,7 +61,7 @@ export function verdictText(verdicts: Verdicts): string {
   const list = (title: string, items: string[]) => (items.length ? [`${title}:`, ...items.map((item) => `- ${item}`), ""] : []);
   return [
     ...list("Targets missed", verdicts.missed),
-    ...list("Noisy, neither met nor missed (the rounds spread wider than the distance to the target)", verdicts.noisy),
+    ...list("Noisy, neither met nor missed (some rounds on each side of the target)", verdicts.noisy),
     ...list("Targets met", verdicts.met),
   ].join("\n");
 }

@@ -58,11 +58,13 @@ export function spread(values: number[]): Spread | undefined {
 }
 
 /**
- * Noisy: the rounds spread wider (max − min) than the distance of their median from `from` (1 for
- * "is wsloop different", a target's ratio for "is it met"), so the figure cannot tell. One round is
- * never noisy: it cannot show its spread (bench:quick).
+ * Noisy: the rounds disagree about which side of `from` the figure is on (1 for "do the two servers
+ * differ", a target's ratio for "is it met"): some round lies on the other side, so the spread
+ * toward `from` is larger than the difference the median shows. With 5 rounds that all agree,
+ * chance alone would do that 1 time in 16. One round is never noisy: it cannot show its spread
+ * (bench:quick).
  */
-export const isNoisy = (s: Spread, from = 1) => s.count > 1 && s.max - s.min > Math.abs(s.median - from);
+export const isNoisy = (s: Spread, from = 1) => s.count > 1 && s.min <= from && s.max >= from;
 
 export type Verdict = "met" | "missed" | "noisy";
 

@@ -68,6 +68,12 @@ function app(request: Request): Response {
   });
 }
 
-const adapter = await import(`../../src/adapters/${runtime}.ts`);
+// Literal paths, so that the bench can bundle this file for Node (bench/lib/processes.ts).
+const adapter =
+  runtime === "node"
+    ? await import("../../src/adapters/node.ts")
+    : runtime === "bun"
+      ? await import("../../src/adapters/bun.ts")
+      : await import("../../src/adapters/deno.ts");
 const server = await adapter.serve({ fetch: app, port: 0, hostname: "127.0.0.1" });
 console.log(`READY ${server.port}`);
