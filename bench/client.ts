@@ -49,9 +49,16 @@ const closeAll = (sockets: WebSocket[]) => {
   for (const socket of sockets) socket.close();
 };
 
+/**
+ * The server's CPU time so far (all its threads), in µs. Unlike a rate, CPU time per message
+ * hardly moves when other programs share the machine: the steadiest measure of a server's cost.
+ */
+const cpu = async () => Number(await (await fetch(`http://127.0.0.1:${job.port}/cpu`)).text());
+
 /** Each socket keeps `inFlight` messages outstanding until the time is up; answers per second. */
 async function echoLoad(connections: number, inFlight: number, payload: string | Uint8Array, seconds: number) {
   const sockets = await openMany(connections);
+  const cpuBefore = await cpu();
   let received = 0;
   let bytes = 0;
   const start = performance.now();
@@ -72,13 +79,15 @@ async function echoLoad(connections: number, inFlight: number, payload: string |
     ),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const cpuPerOperation = ((await cpu()) - cpuBefore) / received;
   closeAll(sockets);
-  return { messagesPerSecond: received / elapsed, megabytesPerSecond: bytes / elapsed / 1e6, operations: received, elapsed };
+  return { messagesPerSecond: received / elapsed, megabytesPerSecond: bytes / elapsed / 1e6, cpuPerOperation };
 }
 
 /** `connections` workers each open a socket, get one echo, close, and again. */
 async function connectionRate(workers: number, seconds: number) {
   let done = 0;
+  const cpuBefore = await cpu();
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
   await Promise.all(
@@ -95,7 +104,7 @@ async function connectionRate(workers: number, seconds: number) {
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
-  return { connectionsPerSecond: done / elapsed, operations: done, elapsed };
+  return { connectionsPerSecond: done / elapsed, cpuPerOperation: ((await cpu()) - cpuBefore) / done };
 }
 
 const rss = async () => Number(await (await fetch(`http://127.0.0.1:${job.port}/rss`)).text());

@@ -10,7 +10,6 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { chart } from "./lib/chart.ts";
 import { type Measurement, measurements, type Settings } from "./lib/figures.ts";
 import {
-  cpuNs,
   fileLimit,
   type Kind,
   pinning,
@@ -71,15 +70,7 @@ function record(runtime: Runtime, kind: Kind, m: Measurement, round: number, res
 }
 
 async function run(server: Server, m: Measurement): Promise<Result | undefined> {
-  if (!m.scale) {
-    const before = cpuNs(server.child.pid);
-    const [result] = await runClient([{ ...m.job, port: server.port }], 180_000);
-    const after = cpuNs(server.child.pid);
-    // The server's CPU time per message or connection, in µs (the figures that count operations).
-    if (result?.operations && before !== undefined && after !== undefined)
-      result.cpuPerOperation = (after - before) / 1000 / result.operations;
-    return result;
-  }
+  if (!m.scale) return (await runClient([{ ...m.job, port: server.port }], 180_000))[0];
   const job = m.job as { sub: "frame" | "topic"; connections: number };
   try {
     // bench:quick spreads its 300 over two client processes too, to prove that path.

@@ -51,7 +51,7 @@ const throughput = (label: string, metric = "messagesPerSecond", unit = "msg/s")
     { against: "hono", ratio: 1 },
   ],
 });
-/** The server's CPU time per operation of a throughput figure: steadier than the rate on a shared machine. */
+/** The server's CPU time per operation of a throughput figure: steadier than the rate on a shared machine (the client asks the server for process.cpuUsage() before and after). */
 const cpu = (label: string, per: string): Figure => ({
   label: `${label}: server CPU per ${per}`,
   metric: "cpuPerOperation",

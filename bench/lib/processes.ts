@@ -2,7 +2,7 @@
 // `taskset` exists and the machine has two cores or more (server on the last core, clients on the
 // first), and each with its file limit raised to the hard limit (50,000 sockets need it).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,28 +124,6 @@ export function stop(child: ChildProcess): Promise<void> {
 }
 
 export type Result = Record<string, number>;
-
-/**
- * CPU time the process has used so far, all its threads, in ns (Linux' schedstat; undefined
- * elsewhere). Unlike throughput, it hardly moves when other programs share the machine: the
- * bench's steadiest measure of what a server spends per message or per connection.
- */
-export function cpuNs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    let sum = 0;
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        sum += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-      } catch {
-        // A thread that ended meanwhile.
-      }
-    }
-    return sum;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Runs bench/client.ts (on Bun) with one job or a batch; its `RESULT {json}` lines, one per job,

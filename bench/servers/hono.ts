@@ -4,8 +4,7 @@
 // a Set of the sockets elsewhere (Hono has no pub/sub of its own).
 import { Hono } from "hono";
 import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
-import { counters, countResponse } from "./count.ts";
-import { probe } from "./probe.ts";
+import { counters, diagnostics } from "./diagnostics.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 
@@ -20,10 +19,8 @@ const app = new Hono();
 const subscribers = new Set<WSContext>();
 let bunServer: BunServerLike | undefined;
 
-app.get("/rss", (c) => c.text(String(process.memoryUsage().rss)));
-app.get("/count", () => countResponse());
-app.get("/heap", (c) => probe(new URL(c.req.url)) as Response);
-app.get("/snapshot", (c) => probe(new URL(c.req.url)) as Response);
+// Hono's router, as its users route.
+for (const path of ["/rss", "/cpu", "/count", "/heap", "/snapshot"]) app.get(path, (c) => diagnostics(c.req.url) as Response);
 
 function events(sub: boolean): WSEvents {
   return {

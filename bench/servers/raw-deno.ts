@@ -1,5 +1,5 @@
 // Raw Deno: Deno.serve and Deno.upgradeWebSocket.
-import { counters, countResponse } from "./count.ts";
+import { counters, diagnostics, subOf } from "./diagnostics.ts";
 
 declare const Deno: {
   serve(
@@ -7,18 +7,16 @@ declare const Deno: {
     handler: (request: Request) => Response,
   ): unknown;
   upgradeWebSocket(request: Request, options?: { idleTimeout?: number }): { socket: WebSocket; response: Response };
-  memoryUsage(): { rss: number };
 };
 
 const subscribers = new Set<WebSocket>();
 Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: ({ port }) => console.log(`READY ${port}`) }, (request) => {
-  const url = new URL(request.url);
-  if (url.pathname === "/rss") return new Response(String(Deno.memoryUsage().rss));
-  if (url.pathname === "/count") return countResponse();
+  const answer = diagnostics(request.url);
+  if (answer) return answer;
   const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
   // Counted at the upgrade: an open listener would cost each connection memory the others don't pay.
   counters.opened++;
-  const sub = url.search.includes("sub");
+  const sub = subOf(request.url) !== null;
   if (sub) subscribers.add(socket);
   socket.onclose = () => {
     counters.closed++;

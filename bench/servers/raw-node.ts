@@ -1,18 +1,18 @@
 // Raw Node: node:http + ws, no crossws, no wsloop. Echo, and broadcast to sockets opened with ?sub.
 import { createServer } from "node:http";
 import { type WebSocket, WebSocketServer } from "ws";
-import { counters } from "./count.ts";
+import { counters, diagnostics, subOf } from "./diagnostics.ts";
 
 const subscribers = new Set<WebSocket>();
 const server = createServer((req, res) => {
-  if (req.url === "/rss") res.end(String(process.memoryUsage().rss));
-  else if (req.url === "/count") res.end(JSON.stringify(counters));
+  const answer = diagnostics(req.url ?? "/");
+  if (answer) void answer.text().then((text) => res.end(text));
   else res.writeHead(404).end();
 });
 const wss = new WebSocketServer({ server });
 wss.on("connection", (ws, req) => {
   counters.opened++;
-  const sub = req.url?.includes("sub");
+  const sub = subOf(req.url ?? "") !== null;
   if (sub) subscribers.add(ws);
   ws.on("close", () => {
     counters.closed++;

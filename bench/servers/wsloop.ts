@@ -13,14 +13,13 @@ import {
   sendText,
   upgradeWebSocket,
 } from "../../src/index.ts";
-import { counters, countResponse } from "./count.ts";
-import { probe } from "./probe.ts";
+import { counters, diagnostics, subOf } from "./diagnostics.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 
 interface Deps {
   broker: Broker;
-  sub: string | null;
+  sub: "topic" | "frame" | null;
 }
 
 function onInit(connection: Connection, deps: Deps): [null] | [null, Selector<Payload>] {
@@ -53,14 +52,11 @@ function onClose(): void {
 
 const broker = createMemoryBroker();
 function app(request: Request): Response {
-  const url = new URL(request.url);
-  if (url.pathname === "/rss") return new Response(String(process.memoryUsage().rss));
-  if (url.pathname === "/count") return countResponse();
-  const probed = probe(url);
-  if (probed) return probed;
+  const answer = diagnostics(request.url);
+  if (answer) return answer;
   // No keepalive, like the raw and crossws servers here: the figures compare the loops alone.
   return upgradeWebSocket(request, {
-    dependencies: { broker, sub: url.searchParams.get("sub") },
+    dependencies: { broker, sub: subOf(request.url) },
     onInit,
     onMessage,
     onClose,
