@@ -5,6 +5,7 @@
 //   npm run bench            full run (5 rounds, more for figures still noisy; see bench/README.md)
 //   npm run bench:quick      proves the harness in well under a minute (1 round, short figures)
 //   options: --runtimes=node,bun  --figures=pp1,idle,scale  --rounds=N  (a subset: no results.md)
+//            --no-pin (no taskset)  --nice=-5 (servers and clients ahead of other work on the machine)
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { chart } from "./lib/chart.ts";
@@ -13,6 +14,7 @@ import {
   fileLimit,
   type Kind,
   pinning,
+  priorityNote,
   type Result,
   type Runtime,
   root,
@@ -132,11 +134,13 @@ async function fullRuntime(runtime: Runtime): Promise<void> {
   if (shared.length === 0) return;
   const servers: Server[] = [];
   for (const kind of kinds) servers.push(await startServer(runtime, kind));
+  // Node's JIT takes seconds of connections to settle (measured: CPU per connection still falling
+  // after 5 s of connrate on a loaded machine): each server gets a few seconds of both shapes first.
   for (const server of servers)
     await runClient(
       [
-        { figure: "pingpong", connections: 50, seconds: 1, port: server.port },
-        { figure: "connrate", connections: 20, seconds: 0.5, port: server.port },
+        { figure: "pingpong", connections: 50, seconds: 2, port: server.port },
+        { figure: "connrate", connections: 20, seconds: 4, port: server.port },
       ],
       60_000,
     );
@@ -171,7 +175,7 @@ const header = [
   quick
     ? `One round, ${settings.seconds} s per throughput figure.`
     : `Medians over ${rounds} rounds or more (min–max in brackets), ${settings.seconds} s per throughput figure; servers interleaved, order rotated each round; a warm-up run per server dropped.`,
-  `Load client: Bun's WebSocket over 127.0.0.1 (the scale figures: raw TCP sockets from Bun, from 127.0.0.2 and up); ${pinning}.${scaleNote}`,
+  `Load client: Bun's WebSocket over 127.0.0.1 (the scale figures: raw TCP sockets from Bun, from 127.0.0.2 and up); ${pinning}${priorityNote}.${scaleNote}`,
   `Machine: ${machine}. Shared with other test runs: load average ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] as number).toFixed(1)} at the end; the run took ${took}.`,
   "Ratios are wsloop's value over the other's, round by round (both measured seconds apart), median (min–max); for RSS, times and latency lower is better.",
   "`~` marks a noisy ratio: its rounds fall on both sides of 1× (its spread toward 1× is larger than the difference it shows), so the bench cannot tell the two servers apart.",

@@ -33,10 +33,22 @@ export const pinning = process.argv.includes("--no-pin")
       : `server on core ${cores - 1}, load clients on core 0 (taskset)`;
 const pinned = pinning.endsWith("(taskset)");
 
+/**
+ * --nice=-5: servers and clients run at that nice level (below 0 needs root or CAP_SYS_NICE): on a
+ * machine shared with other work, the bench's processes then get more of the CPU than the others,
+ * whose load otherwise lands on one server's round and not the next's.
+ */
+const niceness = process.argv.find((arg) => arg.startsWith("--nice="))?.split("=")[1];
+const priority = niceness ? ["nice", "-n", niceness] : [];
+export const priorityNote = niceness ? `, at nice ${niceness}` : "";
+
 /** The hard limit on open files, which every child raises its soft limit to. */
 export const fileLimit = ((text) => (text === "unlimited" ? Number.POSITIVE_INFINITY : Number(text) || 1024))(
   execFileSync("sh", ["-c", "ulimit -Hn"]).toString().trim(),
 );
+
+/** Node's binary: this process' own only when this process is Node (bench/memory.ts runs on Bun). */
+const nodeBin = "Bun" in globalThis || "Deno" in globalThis ? "node" : process.execPath;
 
 let bundles: string | undefined;
 
@@ -74,14 +86,15 @@ export function command(
   const run =
     runtime === "node"
       ? script.startsWith("bench/servers/")
-        ? [process.execPath, ...extra, nodeBundle(script)]
-        : [process.execPath, ...extra, "--import", "tsx", script]
+        ? [nodeBin, ...extra, nodeBundle(script)]
+        : [nodeBin, ...extra, "--import", "tsx", script]
       : runtime === "bun"
         ? [bin("bun"), "run", ...extra, script]
         : [bin("deno"), "run", "-A", ...extra, script];
   const raised = ["sh", "-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', "sh", ...run];
   const core = cpu === "server" ? cores - 1 : 0;
-  const line = pinned && cpu !== "any" ? ["taskset", "-c", String(core), ...raised] : raised;
+  const pin = pinned && cpu !== "any" ? ["taskset", "-c", String(core)] : [];
+  const line = [...priority, ...pin, ...raised];
   return [line[0] as string, line.slice(1)];
 }
 
