@@ -3,21 +3,17 @@
 // Optionally writes heap snapshots before and after (for bench/heap-diff.ts). Run with Bun:
 //   node_modules/.bin/bun bench/memory.ts --runtime=node --kind=wsloop --connections=5000 [--snapshots=/tmp/x]
 import { spawn } from "node:child_process";
+import { command, type Runtime, root } from "./lib/processes.ts";
 
 const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback;
 const runtime = arg("runtime", "node");
 const kind = arg("kind", "wsloop");
 const connections = Number(arg("connections", "5000"));
 const snapshots = arg("snapshots", "");
-const root = new URL("..", import.meta.url).pathname;
-const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 const script = `bench/servers/${kind === "raw" ? `raw-${runtime}` : kind}.ts`;
-const [cmd, args] =
-  runtime === "node"
-    ? ["node", ["--expose-gc", "--import", "tsx", script]]
-    : runtime === "bun"
-      ? [bin("bun"), ["run", script]]
-      : [bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", script]];
+// Node runs the same bundle as in the bench (no tsx); GC exposed for the heap figures.
+const gcFlags: Record<string, string[]> = { node: ["--expose-gc"], bun: [], deno: ["--v8-flags=--expose-gc"] };
+const [cmd, args] = command(runtime as Runtime, script, "any", gcFlags[runtime]);
 
 const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
 const port = await new Promise<number>((resolve, reject) => {

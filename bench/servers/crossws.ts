@@ -1,14 +1,8 @@
 // Raw crossws on whichever runtime runs this file: its adapter, its hooks, its pub/sub.
 import type { Hooks } from "crossws";
-import { probe } from "./probe.ts";
+import { counters, diagnostics, subOf } from "./diagnostics.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
-// /rss, and bench/memory's /heap and /snapshot; undefined for an upgrade.
-const diagnostics = (request: Request) => {
-  const url = new URL(request.url);
-  return url.pathname === "/rss" ? new Response(String(process.memoryUsage().rss)) : probe(url);
-};
-
 // Every adapter takes the same hooks; `publish` is bound once the adapter exists.
 let publish: (topic: string, data: string) => void = () => {};
 const hooks: Partial<Hooks> = {
@@ -16,12 +10,16 @@ const hooks: Partial<Hooks> = {
   // auth or validates the upgrade does (and wsloop does): a diagnostic for the memory figure.
   ...(process.env.BENCH_READ_HEADERS ? { upgrade: (request: Request) => void request.headers.get("upgrade") } : {}),
   open(peer) {
-    if (peer.request.url.includes("sub")) peer.subscribe("all");
+    counters.opened++;
+    if (subOf(peer.request.url) !== null) peer.subscribe("all");
   },
   message(peer, message) {
     const data = message.rawData as string | Uint8Array | ArrayBuffer;
     if (data === "broadcast") publish("all", "news");
     else peer.send(data);
+  },
+  close() {
+    counters.closed++;
   },
 };
 // Like the raw servers: no idle sweep.
@@ -33,10 +31,8 @@ if (runtime === "node") {
   const ws = nodeAdapter(options);
   publish = (topic, data) => ws.publish(topic, data);
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const probed = probe(url);
-    if (probed) void probed.text().then((text) => res.end(text));
-    else if (req.url === "/rss") res.end(String(process.memoryUsage().rss));
+    const answer = diagnostics(req.url ?? "/");
+    if (answer) void answer.text().then((text) => res.end(text));
     else res.writeHead(404).end();
   });
   server.on("upgrade", (req, socket, head) => void ws.handleUpgrade(req, socket, head));
@@ -51,7 +47,7 @@ if (runtime === "node") {
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
-    fetch: (request, server) => diagnostics(request) ?? ws.handleUpgrade(request, server),
+    fetch: (request, server) => diagnostics(request.url) ?? ws.handleUpgrade(request, server),
     websocket: ws.websocket,
   });
   console.log(`READY ${server.port}`);
@@ -62,6 +58,6 @@ if (runtime === "node") {
   const deno = (globalThis as unknown as { Deno: { serve: (...args: unknown[]) => unknown } }).Deno;
   deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: ({ port }: { port: number }) => console.log(`READY ${port}`) },
-    (request: Request, info: unknown) => diagnostics(request) ?? ws.handleUpgrade(request, info as never),
+    (request: Request, info: unknown) => diagnostics(request.url) ?? ws.handleUpgrade(request, info as never),
   );
 }

@@ -13,16 +13,17 @@ import {
   sendText,
   upgradeWebSocket,
 } from "../../src/index.ts";
-import { probe } from "./probe.ts";
+import { counters, diagnostics, subOf } from "./diagnostics.ts";
 
 const runtime = "Bun" in globalThis ? "bun" : "Deno" in globalThis ? "deno" : "node";
 
 interface Deps {
   broker: Broker;
-  sub: string | null;
+  sub: "topic" | "frame" | null;
 }
 
 function onInit(connection: Connection, deps: Deps): [null] | [null, Selector<Payload>] {
+  counters.opened++;
   if (deps.sub === "topic") return [null, deps.broker.topic("all")];
   if (deps.sub !== null) deps.broker.join(connection, "all");
   return [null];
@@ -45,17 +46,17 @@ function onMessage(state: null, message: Message<Payload>, connection: Connectio
   return continueConnection(state);
 }
 
-function onClose(): void {}
+function onClose(): void {
+  counters.closed++;
+}
 
 const broker = createMemoryBroker();
 function app(request: Request): Response {
-  const url = new URL(request.url);
-  if (url.pathname === "/rss") return new Response(String(process.memoryUsage().rss));
-  const probed = probe(url);
-  if (probed) return probed;
+  const answer = diagnostics(request.url);
+  if (answer) return answer;
   // No keepalive, like the raw and crossws servers here: the figures compare the loops alone.
   return upgradeWebSocket(request, {
-    dependencies: { broker, sub: url.searchParams.get("sub") },
+    dependencies: { broker, sub: subOf(request.url) },
     onInit,
     onMessage,
     onClose,
@@ -63,6 +64,12 @@ function app(request: Request): Response {
   });
 }
 
-const adapter = await import(`../../src/adapters/${runtime}.ts`);
+// Literal paths, so that the bench can bundle this file for Node (bench/lib/processes.ts).
+const adapter =
+  runtime === "node"
+    ? await import("../../src/adapters/node.ts")
+    : runtime === "bun"
+      ? await import("../../src/adapters/bun.ts")
+      : await import("../../src/adapters/deno.ts");
 const server = await adapter.serve({ fetch: app, port: 0, hostname: "127.0.0.1" });
 console.log(`READY ${server.port}`);

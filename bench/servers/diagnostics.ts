@@ -1,0 +1,47 @@
+// What every bench server answers besides its WebSockets, routed on the URL string (no URL parsed
+// per upgrade, so no server pays for routing the others skip): /rss, /cpu (CPU time used so far,
+// all threads, µs), /count (connections opened and closed as the server's handlers saw them: the
+// scale figure checks every close), and for
+// bench/memory the heap after a full GC (/heap) and heap snapshots (/snapshot?file=...). GC needs
+// node --expose-gc or deno --v8-flags=--expose-gc; Bun has Bun.gc.
+import { writeHeapSnapshot } from "node:v8";
+
+export const counters = { opened: 0, closed: 0 };
+
+const gc = (): void => {
+  const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+  if (bun) bun.gc(true);
+  else (globalThis as { gc?: () => void }).gc?.();
+};
+
+const memory = (): { rss: number; heapUsed: number; heapTotal: number; external: number } => {
+  for (let i = 0; i < 3; i++) gc();
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  return { rss, heapUsed, heapTotal, external };
+};
+
+/** The path and query of a request URL, or of Node's `req.url` (which is only that). */
+const pathOf = (url: string) => (url.startsWith("/") ? url : url.slice(url.indexOf("/", url.indexOf("//") + 2)));
+
+/** The answer for a diagnostics path, undefined for anything else (a WebSocket upgrade). */
+export function diagnostics(url: string): Response | undefined {
+  const path = pathOf(url);
+  if (path === "/" || path.startsWith("/?")) return undefined;
+  if (path === "/rss") return new Response(String(process.memoryUsage().rss));
+  if (path === "/count") return Response.json(counters);
+  if (path === "/cpu") {
+    const { user, system } = process.cpuUsage();
+    return new Response(String(user + system));
+  }
+  if (path === "/heap") return Response.json(memory());
+  if (path.startsWith("/snapshot")) {
+    gc();
+    const file = new URL(path, "http://localhost").searchParams.get("file") ?? undefined;
+    return new Response(writeHeapSnapshot(file));
+  }
+  return undefined;
+}
+
+/** Which broadcast a socket joins: ?sub=topic (wsloop's topic selectors), ?sub=frame (the fast path), none. */
+export const subOf = (url: string): "topic" | "frame" | null =>
+  url.includes("sub=topic") ? "topic" : url.includes("sub") ? "frame" : null;
