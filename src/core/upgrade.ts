@@ -1,6 +1,8 @@
 import type { Action } from "./action.ts";
 import type { Connection } from "./connection.ts";
-import type { Message } from "./message.ts";
+import { flowOf } from "./flow.ts";
+import type { Message, Notice } from "./message.ts";
+import { type RateLimit, type RateRule, rateRuleOf } from "./rate-limit.ts";
 import type { Selector } from "./selector.ts";
 
 /**
@@ -37,7 +39,7 @@ export type MessageHandler<State, Custom, Deps, M = Message<Custom>> = (
  * };
  * ```
  */
-export interface UpgradeOptions<State, Custom, Deps> {
+export interface UpgradeOptions<State, Custom, Deps, Notices extends Notice = never> {
   /** Passed to every handler, so handlers can be plain module-level functions. */
   dependencies: Deps;
   /** Runs once when the socket opens: the initial state and, optionally, a selector of custom messages. */
@@ -46,7 +48,7 @@ export interface UpgradeOptions<State, Custom, Deps> {
     deps: Deps,
   ) => readonly [State, Selector<Custom>?] | Promise<readonly [State, Selector<Custom>?]>;
   /** Runs for each message, one at a time, in order; returns the next step. */
-  onMessage: MessageHandler<State, Custom, Deps>;
+  onMessage: MessageHandler<State, Custom, Deps, Message<Custom, Notices>>;
   /** Runs exactly once after the socket closed, with the last state. */
   onClose: (state: State, deps: Deps) => void | Promise<void>;
   /** Subprotocols this endpoint speaks; the first one the client offers that is listed here is chosen. */
@@ -90,6 +92,23 @@ export interface UpgradeOptions<State, Custom, Deps> {
   allowedOrigins?: readonly string[];
   /** Gets what a handler threw (default: console.error). The socket is closed with 1011. */
   onError?: (error: unknown, connection: Connection) => void;
+
+  // Flow control and abuse limits.
+  /**
+   * Queued bytes (weighed as for maxQueuedBytes) at which wsloop stops reading the client's
+   * socket where the runtime can (Node, Bun; not Deno): TCP then slows a client that sends faster
+   * than the handler keeps up, instead of the queue growing to maxQueuedBytes and a 1008 close.
+   * Reading resumes below resumeReadingAt. Default 1 MiB (at most half of maxQueuedBytes).
+   */
+  pauseReadingAt?: number;
+  /** Queued bytes below which reading resumes (default: half of pauseReadingAt). */
+  resumeReadingAt?: number;
+  /**
+   * A per-connection token bucket on the client's frames, e.g. `{ messagesPerSecond: 20 }`
+   * (default: none). A frame over it closes the socket with 1008, or with `exceeded: "message"`
+   * reaches the handler as `{ type: "rate_limited", message }`.
+   */
+  rateLimit?: RateLimit<Notices>;
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
@@ -114,14 +133,20 @@ export interface Limits {
   readonly idleTimeout: number;
   /** Seconds. */
   readonly closeTimeout: number;
+  readonly pauseReadingAt: number;
+  readonly resumeReadingAt: number;
+  readonly rateRule: RateRule | undefined;
 }
+
+/** The options of any endpoint, as a loop holds them. */
+export type AnyOptions = UpgradeOptions<unknown, unknown, unknown, Notice>;
 
 /** An accepted upgrade waiting for its socket: what an adapter reads off the marker Response. */
 export class PendingUpgrade {
   constructor(
     readonly request: Request,
     readonly protocol: string,
-    readonly options: UpgradeOptions<unknown, unknown, unknown>,
+    readonly options: AnyOptions,
     readonly limits: Limits,
   ) {}
 }
@@ -158,8 +183,11 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
  * }
  * ```
  */
-export function upgradeWebSocket<State, Custom, Deps>(request: Request, options: UpgradeOptions<State, Custom, Deps>): Response {
-  const limits = limitsOf(options);
+export function upgradeWebSocket<State, Custom, Deps, Notices extends Notice = never>(
+  request: Request,
+  options: UpgradeOptions<State, Custom, Deps, Notices>,
+): Response {
+  const limits = limitsOf(options as LimitOptions);
   const allowedOrigins = originsOf(options.allowedOrigins);
   const refusal = refuseHandshake(request);
   if (refusal) return refusal;
@@ -172,7 +200,7 @@ export function upgradeWebSocket<State, Custom, Deps>(request: Request, options:
     });
   }
   const protocol = chooseProtocol(header(request, "sec-websocket-protocol"), options.protocols);
-  const pending = new PendingUpgrade(request, protocol, options as unknown as UpgradeOptions<unknown, unknown, unknown>, limits);
+  const pending = new PendingUpgrade(request, protocol, options as unknown as AnyOptions, limits);
   // A server without a wsloop adapter sends this as it is; its status text tells the developer why.
   // No body: on Node a Response with one costs ~13 µs, paid on every connection.
   const response = new Response(null, {
@@ -294,8 +322,16 @@ function originOf(entry: string): string {
 }
 
 type LimitOptions = Pick<
-  UpgradeOptions<unknown, unknown, unknown>,
-  "maxMessageSize" | "maxBufferedAmount" | "slowConsumerLimit" | "maxQueuedBytes" | "idleTimeout" | "closeTimeout"
+  UpgradeOptions<unknown, unknown, unknown, Notice>,
+  | "maxMessageSize"
+  | "maxBufferedAmount"
+  | "slowConsumerLimit"
+  | "maxQueuedBytes"
+  | "idleTimeout"
+  | "closeTimeout"
+  | "pauseReadingAt"
+  | "resumeReadingAt"
+  | "rateLimit"
 >;
 
 function limitsOf(options: LimitOptions): Limits {
@@ -314,6 +350,8 @@ function limitsOf(options: LimitOptions): Limits {
   if (!(idleTimeout >= 0 && idleTimeout <= MAX_IDLE_TIMEOUT))
     throw new RangeError(`upgradeWebSocket: idleTimeout must be a number of seconds from 0 to ${MAX_IDLE_TIMEOUT}`);
   const closeTimeout = timerSeconds("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
+  const { pauseReadingAt, resumeReadingAt } = flowOf(options, maxQueuedBytes);
+  const rateRule = rateRuleOf(options.rateLimit);
   // Each connection keeps its limits: connections with the same ones share one object.
   const last = lastLimits;
   if (
@@ -322,10 +360,23 @@ function limitsOf(options: LimitOptions): Limits {
     last.slowConsumerLimit === slowConsumerLimit &&
     last.maxQueuedBytes === maxQueuedBytes &&
     last.idleTimeout === idleTimeout &&
-    last.closeTimeout === closeTimeout
+    last.closeTimeout === closeTimeout &&
+    last.pauseReadingAt === pauseReadingAt &&
+    last.resumeReadingAt === resumeReadingAt &&
+    last.rateRule === rateRule
   )
     return last;
-  lastLimits = { maxMessageSize, maxBufferedAmount, slowConsumerLimit, maxQueuedBytes, idleTimeout, closeTimeout };
+  lastLimits = {
+    maxMessageSize,
+    maxBufferedAmount,
+    slowConsumerLimit,
+    maxQueuedBytes,
+    idleTimeout,
+    closeTimeout,
+    pauseReadingAt,
+    resumeReadingAt,
+    rateRule,
+  };
   return lastLimits;
 }
 

@@ -255,7 +255,7 @@ async function run(initKind: string, commands: Command[]): Promise<void> {
         await vi.advanceTimersByTimeAsync(step.ms);
         break;
     }
-    expect(session.queuedBytes).toBeLessThanOrEqual(MAX_QUEUED + maxWeight);
+    expect(session.mailbox?.bytes ?? 0).toBeLessThanOrEqual(MAX_QUEUED + maxWeight);
   }
   session.closed(1006, "");
   for (let i = 0; i < 100 && registry.size > 0; i++) await vi.advanceTimersByTimeAsync(100);
