@@ -54,6 +54,12 @@ export interface TestSocket<State = unknown, Custom = unknown> {
   readonly pings: number;
   /** True once the server dropped the connection without a closing handshake. */
   readonly terminated: boolean;
+  /**
+   * True while the server would not be reading the socket (flow control: more than
+   * `pauseReadingAt` bytes queued). `sendText` and `sendBinary` still deliver, as frames a runtime
+   * had read before the pause do.
+   */
+  readonly readingPaused: boolean;
   /** A text frame from the client. */
   sendText(text: string): void;
   /** A binary frame from the client. */
@@ -118,6 +124,7 @@ export async function connect<State = unknown, Custom = unknown>(
   let closedByServer: { code: number; reason: string } | undefined;
   let pings = 0;
   let terminated = false;
+  let readingPaused = false;
   const transport: Transport = {
     send(data) {
       frames.push(typeof data === "string" ? { type: "text", text: data } : { type: "binary", data });
@@ -131,6 +138,12 @@ export async function connect<State = unknown, Custom = unknown>(
     },
     ping() {
       pings++;
+    },
+    pause() {
+      readingPaused = true;
+    },
+    resume() {
+      readingPaused = false;
     },
     bufferedAmount: 0,
   };
@@ -160,6 +173,9 @@ export async function connect<State = unknown, Custom = unknown>(
     },
     get terminated() {
       return terminated;
+    },
+    get readingPaused() {
+      return readingPaused;
     },
     pong: () => session.heard(),
     sendText: (text) => session.text(text),

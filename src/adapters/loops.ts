@@ -1,10 +1,13 @@
 import type { Hooks, Peer } from "crossws";
 import { CLOSE_GRACE_MS, type NativeTopics, type Transport } from "../core/connection.ts";
 import { Session } from "../core/session.ts";
+import { type ServerStats, Stats } from "../core/stats.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
+import { ConnectionCaps, refusal } from "./caps.ts";
 import { runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
-import type { FetchHandler } from "./types.ts";
+import { loadTelemetry, type Telemetry } from "./telemetry.ts";
+import type { CloseOptions, FetchHandler, ServerLimits } from "./types.ts";
 
 /** The key under which a peer's context holds its PendingUpgrade, then its Session. */
 const KEY = "wsloop";
@@ -17,7 +20,7 @@ export interface Loops {
    * upgrade's limits before handing it over: the Response to send as it is, or the accepted upgrade
    * (which the upgrade hook then takes without running the app again).
    */
-  route(request: Request): Promise<Response | PendingUpgrade>;
+  route(request: Request, address?: string): Promise<Response | PendingUpgrade>;
   /**
    * For adapters that know when a handoff ended (Node opens the socket synchronously): an upgrade
    * `route` accepted will not open a socket after all, and shutdown need not wait for it.
@@ -32,10 +35,14 @@ export interface Loops {
    * does not return: it is reported to onError) and each socket closed (a client that does not
    * finish the closing handshake within 2 s is dropped).
    */
-  closeAll(): Promise<void>;
+  closeAll(options?: CloseOptions): Promise<void>;
+  /** The server's counters: see `Server.stats`. */
+  stats(): ServerStats;
+  /** Settles once telemetry is loaded (at once without it); rejects when it cannot be. */
+  readonly ready: Promise<void>;
 }
 
-export interface LoopsOptions {
+export interface LoopsOptions extends ServerLimits {
   onError: (error: unknown) => void;
   /**
    * Set by runtimes whose crossws close hook lacks the close code (Deno): they report the close
@@ -73,8 +80,16 @@ export interface LoopsOptions {
   hub?: NativeTopics["hub"];
 }
 
-/** What running a session on a crossws peer depends on: the runtime's abilities. */
-export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol" | "blankProtocol">;
+/** What running a session on a crossws peer depends on: the runtime's abilities, and the server's counters. */
+export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol" | "blankProtocol" | keyof ServerLimits> & {
+  stats?: Stats;
+};
+
+/** How long the app's fetch may take to answer an upgrade by default, in seconds. */
+export const DEFAULT_UPGRADE_TIMEOUT = 10;
+
+/** How often `close({ drain })` closes a batch of sockets. */
+const DRAIN_BATCH_MS = 100;
 
 /** How long shutdown waits for an accepted upgrade to open its socket (Bun and Deno open it later). */
 const HANDOFF_WAIT_MS = 2_000;
@@ -86,6 +101,21 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const sockets = new OpenSockets();
   let closing = false;
   const { onError } = options;
+  const stats = new Stats();
+  let peakConnections = 0;
+  const snapshot = () => stats.snapshot(sessions, sessions.size, peakConnections);
+  const caps =
+    options.maxConnections !== undefined || options.maxConnectionsPerIp !== undefined
+      ? new ConnectionCaps(options.maxConnections, options.maxConnectionsPerIp)
+      : undefined;
+  const upgradeTimeoutMs = upgradeTimeoutOf(options.upgradeTimeout) * 1000;
+  let telemetry: Telemetry | undefined;
+  const ready = options.telemetry
+    ? loadTelemetry(stats, snapshot).then((loaded) => {
+        telemetry = loaded;
+      })
+    : Promise.resolve();
+  const peerOptions: PeerOptions = { ...options, stats };
 
   const routed = new WeakMap<Request, PendingUpgrade>();
   // Upgrades whose fetch is still running, and accepted ones whose socket has not opened yet:
@@ -93,21 +123,40 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const running = new Set<Promise<unknown>>();
   const handedOff = new Set<PendingUpgrade>();
 
-  async function route(request: Request): Promise<Response | PendingUpgrade> {
-    if (closing) return shuttingDown();
+  /** Counts a refused upgrade: `response` is what the client gets. */
+  function refused(response: Response): Response {
+    stats.refused(response.status);
+    return response;
+  }
+
+  async function route(request: Request, address?: string): Promise<Response | PendingUpgrade> {
+    if (closing) return refused(shuttingDown());
+    // Over a cap: refused before the app runs and before any socket exists.
+    const full = caps?.admit(address, sessions.size + running.size);
+    if (full) return refused(full);
     const outcome = runFetch(fetch, request, onError);
     running.add(outcome);
-    let response: Response;
+    let response: Response | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), upgradeTimeoutMs);
+    });
     try {
-      response = await outcome;
+      response = await Promise.race([outcome, late]);
     } finally {
       // Without .finally: no closure and two promises fewer per upgrade.
+      clearTimeout(timer);
       running.delete(outcome);
     }
-    const pending = takeUpgrade(request, response);
-    if (!pending) return response;
-    if (closing) return shuttingDown();
+    const pending = response && takeUpgrade(request, response);
+    if (!pending || closing) caps?.cancel(address);
+    // The app did not answer in time: whatever it answers later is dropped.
+    if (!response) return refused(timedOut());
+    if (!pending) return refused(response);
+    if (closing) return refused(shuttingDown());
     handedOff.add(pending);
+    caps?.handedOff(pending, address);
+    stats.upgradesAccepted++;
     return pending;
   }
 
@@ -122,33 +171,44 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       }
       return upgradeOutcome(pending, options);
     },
-    ...sessionHooks(options, {
+    ...sessionHooks(peerOptions, {
       sessions,
       sockets,
       opened(pending, session) {
         handedOff.delete(pending);
+        caps?.opened(pending, session);
+        telemetry?.opened(session.connection);
+        if (sessions.size > peakConnections) peakConnections = sessions.size;
         // Its upgrade was accepted before shutdown began: it is counted, and closed at once.
         if (closing) session.closeWith(1001, "Server shutting down");
+      },
+      finished(session) {
+        caps?.finished(session);
+        telemetry?.finished(session.connection);
       },
     }),
   };
 
   return {
     hooks,
-    async route(request) {
-      const outcome = await route(request);
+    async route(request, address) {
+      const outcome = await route(request, address);
       if (!(outcome instanceof Response)) routed.set(request, outcome);
       return outcome;
     },
     release(pending) {
       handedOff.delete(pending);
+      caps?.released(pending);
     },
     get closing() {
       return closing;
     },
-    async closeAll() {
+    stats: snapshot,
+    ready,
+    async closeAll({ drain = 0 } = {}) {
+      const windowMs = drainSeconds(drain) * 1000;
       closing = true;
-      for (const session of sessions) session.closeWith(1001, "Server shutting down");
+      await closeInBatches(sessions, windowMs);
       await Promise.all(running);
       const deadline = Date.now() + HANDOFF_WAIT_MS;
       while (handedOff.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -164,6 +224,39 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
 function shuttingDown(): Response {
   return new Response("Server shutting down", { status: 503, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+function timedOut(): Response {
+  return refusal(503, "the upgrade was not answered in time");
+}
+
+function upgradeTimeoutOf(seconds = DEFAULT_UPGRADE_TIMEOUT): number {
+  // At most a timer's longest delay (2^31 - 1 ms).
+  if (!(seconds > 0 && seconds <= 2_147_483))
+    throw new RangeError("serve: upgradeTimeout must be a number of seconds from 0 to 2147483");
+  return seconds;
+}
+
+function drainSeconds(seconds: number): number {
+  if (!(seconds >= 0 && seconds <= 3600)) throw new RangeError("close: drain must be a number of seconds from 0 to 3600");
+  return seconds;
+}
+
+/**
+ * Closes every session with 1001: all at once, or spread over `windowMs` in batches every
+ * DRAIN_BATCH_MS, so that clients reconnecting at once do not all land on the next instance in the
+ * same second. Sessions that ended meanwhile are skipped; one that opens meanwhile is closed when
+ * it opens (see `opened`).
+ */
+async function closeInBatches(sessions: Set<Session>, windowMs: number): Promise<void> {
+  const all = [...sessions];
+  const batches = Math.max(1, Math.floor(windowMs / DRAIN_BATCH_MS));
+  const size = Math.ceil(all.length / batches);
+  for (let start = 0; start < all.length; start += size) {
+    if (start > 0) await new Promise((resolve) => setTimeout(resolve, DRAIN_BATCH_MS));
+    for (const session of all.slice(start, start + size))
+      if (sessions.has(session)) session.closeWith(1001, "Server shutting down");
+  }
 }
 
 /**
@@ -260,17 +353,29 @@ export interface Registry {
   readonly sockets: OpenSockets;
   /** A socket opened for `pending`, and its session is registered. */
   opened(pending: PendingUpgrade, session: Session): void;
+  /** The session's loop finished (it has left `sessions`). */
+  finished?(session: Session): void;
 }
 
 /** The hooks that run a Session for each peer, from open to close, tracked in `registry` if given. */
 export function sessionHooks(options: PeerOptions, registry?: Registry): Partial<Hooks> {
   const { watchClose, watchErrors, closeSent } = options;
+  const forget = registry
+    ? (session: Session) => {
+        registry.sessions.delete(session);
+        registry.finished?.(session);
+      }
+    : undefined;
   const sessions = registry?.sessions;
-  const forget = sessions ? (session: Session) => void sessions.delete(session) : undefined;
+  const stats = options.stats;
   return {
     open(peer) {
       const pending = peer.context[KEY] as PendingUpgrade;
-      const transport = options.canPing ? new PingingPeerTransport(peer, options) : new PeerTransport(peer, options);
+      const transport = !options.canPing
+        ? new PeerTransport(peer, options)
+        : canPause(peer)
+          ? new FlowPeerTransport(peer, options)
+          : new PingingPeerTransport(peer, options);
       const session = new Session(pending, transport, forget);
       peer.context[KEY] = session;
       sessions?.add(session);
@@ -284,8 +389,14 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
     message(peer, message) {
       const session = peer.context[KEY] as Session;
       const data = message.rawData as unknown;
-      if (typeof data === "string") session.text(data);
-      else session.binary(toBytes(data));
+      if (typeof data === "string") {
+        stats?.received(data);
+        session.text(data);
+      } else {
+        const bytes = toBytes(data);
+        stats?.received(bytes);
+        session.binary(bytes);
+      }
     },
     ping(peer) {
       (peer.context[KEY] as Session).heard();
@@ -364,12 +475,46 @@ class PeerTransport implements Transport, NativeTopics {
   get bufferedAmount(): number {
     return this.peer.bufferedAmount;
   }
+
+  /** The server's counters, shared by its transports. */
+  get stats(): Stats | undefined {
+    return this.#options.stats;
+  }
 }
 
 /** For runtimes that can send a ping from JavaScript (Node, Bun): the loop then keeps sockets alive. */
 class PingingPeerTransport extends PeerTransport {
   ping(): void {
     this.peer.ping();
+  }
+}
+
+/** The part of a runtime's socket that stops reading: ws' WebSocket (Node), Bun's ServerWebSocket (Bun 1.4 has it). */
+interface Pausable {
+  pause(): void;
+  resume(): void;
+}
+
+function canPause(peer: Peer): boolean {
+  return typeof (socketOf(peer) as Partial<Pausable>).pause === "function";
+}
+
+/** Where the runtime can stop reading a socket (ws, Bun): flow control pauses it instead of closing. */
+class FlowPeerTransport extends PingingPeerTransport {
+  pause(): void {
+    try {
+      (socketOf(this.peer) as Pausable).pause();
+    } catch {
+      // The socket is going away; its close reaches the session on its own.
+    }
+  }
+
+  resume(): void {
+    try {
+      (socketOf(this.peer) as Pausable).resume();
+    } catch {
+      // As above.
+    }
   }
 }
 

@@ -8,7 +8,7 @@ import type { PendingUpgrade } from "../core/upgrade.ts";
 import { createLoops, type Loops, socketOf, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
 import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
-import type { FetchHandler } from "./types.ts";
+import type { CloseOptions, FetchHandler, ServerLimits, ServerStats } from "./types.ts";
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;
 
@@ -33,8 +33,8 @@ export class NodeUpgrades {
   readonly #adapters = new Map<number, NodeAdapter>();
   readonly #hooks: Partial<Hooks>;
 
-  constructor(fetch: FetchHandler, onError: (error: unknown) => void) {
-    this.#loops = createLoops(fetch, { onError, canPing: true, watchErrors, closeSent });
+  constructor(fetch: FetchHandler, onError: (error: unknown) => void, limits: ServerLimits = {}) {
+    this.#loops = createLoops(fetch, { ...limits, onError, canPing: true, watchErrors, closeSent });
     const { ping } = this.#loops.hooks;
     this.#hooks = {
       ...this.#loops.hooks,
@@ -58,7 +58,7 @@ export class NodeUpgrades {
 
   async #handle(req: IncomingMessage, socket: Duplex, head: Buffer, request: Request | undefined): Promise<void> {
     if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
-    const outcome = await this.#loops.route(request);
+    const outcome = await this.#loops.route(request, req.socket.remoteAddress);
     if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
     UpgradeRequest.handedOff(request);
     try {
@@ -89,9 +89,18 @@ export class NodeUpgrades {
     return adapter;
   }
 
+  /** Settles once telemetry is loaded (at once without it). */
+  get ready(): Promise<void> {
+    return this.#loops.ready;
+  }
+
+  stats(): ServerStats {
+    return this.#loops.stats();
+  }
+
   /** Refuses new upgrades (503), closes every socket with 1001, resolves once each `onClose` ran. */
-  async close(): Promise<void> {
-    await this.#loops.closeAll();
+  async close(options?: CloseOptions): Promise<void> {
+    await this.#loops.closeAll(options);
     await Promise.all([...this.#adapters.values()].map((adapter) => adapter.close()));
   }
 }
