@@ -80,9 +80,9 @@ export class Mailbox<T> {
 
   /** Empties it (a sealed one stays sealed, without its terminal); returns how many items the drain dropped. */
   clear(): number {
-    this.#resume();
     clearTimeout(this.#drainTimer);
     this.#reset();
+    this.#resume();
     return this.dropped;
   }
 

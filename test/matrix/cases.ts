@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TagStats } from "../fixture/app.ts";
 import { type Client, eventually, open } from "./client.ts";
 import { defineFaults } from "./faults.ts";
+import { defineFlow } from "./flow.ts";
 import { type FixtureServer, type Runtime, startServer } from "./server.ts";
 
 export function defineMatrix(runtime: Runtime): void {
@@ -189,6 +190,7 @@ export function defineMatrix(runtime: Runtime): void {
     });
 
     defineFaults(runtime, () => server);
+    defineFlow(runtime, () => server);
 
     it("closes 500 open sockets with 1001 on server close() and runs each onClose before it resolves", async () => {
       const own = await startServer(runtime);
