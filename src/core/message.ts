@@ -40,10 +40,18 @@ export type Message<Custom, Notices extends Notice = never> =
  * ```
  */
 export interface RateLimited {
+  /** A frame over the rate limit. */
   readonly type: "rate_limited";
   /** The frame that was over the limit. */
   readonly message: Extract<Message<never>, { type: "text" | "binary" }>;
 }
 
-/** Messages a handler can opt into (see `Message`'s second type parameter). */
+/**
+ * Messages a handler can opt into (see `Message`'s second type parameter).
+ *
+ * @example
+ * ```ts
+ * type WithNotices = Message<never, Notice>; // every message wsloop can hand a handler
+ * ```
+ */
 export type Notice = RateLimited;
