@@ -6,20 +6,24 @@ import {
   type Connection,
   continueConnection,
   type Message,
+  type ServerStats,
   sendText,
   stopConnection,
   upgradeWebSocket,
 } from "../../src/index.ts";
+import { prometheus } from "./metrics.ts";
 import { page } from "./page.ts";
 import { handleRoomClose, handleRoomInit, handleRoomMessage, type RoomDependencies } from "./room.ts";
 
 export interface AppDependencies {
   broker: Broker;
+  /** The server's stats, for GET /metrics (undefined until it runs). */
+  stats?: () => ServerStats | undefined;
 }
 
 /**
  * GET / is the chat page; /chat?user=NAME and /chat/ROOM?user=NAME join a room; /ws?user=NAME is
- * the echo chat of Dream's websocket documentation.
+ * the echo chat of Dream's websocket documentation; GET /metrics is the server's stats for Prometheus.
  */
 export function createApp(app: AppDependencies): (request: Request) => Response {
   return (request) => {
@@ -28,6 +32,8 @@ export function createApp(app: AppDependencies): (request: Request) => Response 
     if (url.pathname === "/" && request.method === "GET") {
       return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
     }
+    const stats = url.pathname === "/metrics" ? app.stats?.() : undefined;
+    if (stats) return new Response(prometheus(stats), { headers: { "content-type": "text/plain; version=0.0.4" } });
     if (url.pathname === "/ws") {
       const dependencies: EchoDependencies = { userName: user };
       return upgradeWebSocket(request, { dependencies, onInit: handleInit, onMessage: handleMessage, onClose: handleClose });
