@@ -496,7 +496,8 @@ interface Pausable {
 }
 
 function canPause(peer: Peer): boolean {
-  return typeof (socketOf(peer) as Partial<Pausable>).pause === "function";
+  const socket = (peer as unknown as { _internal?: { ws?: Partial<Pausable> } })._internal?.ws;
+  return typeof socket?.pause === "function";
 }
 
 /** Where the runtime can stop reading a socket (ws, Bun): flow control pauses it instead of closing. */
