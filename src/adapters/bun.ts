@@ -85,6 +85,7 @@ export interface BunOptions extends ServerLimits {
  */
 export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: BunOptions = {}): BunHandlers<Data> {
   const { onError = defaultOnError, maxPayloadLength = BUN_MAX_PAYLOAD_LENGTH, ...limits } = options;
+  const perIp = limits.maxConnectionsPerIp !== undefined;
   const warned = new Set<number>();
   // Broadcasts (Broker.publishFrame) go through Bun's native topics: one call fans out in Bun.
   let server: BunServer<Data> | undefined;
@@ -103,7 +104,8 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
   };
   // The app runs first (the upgrade hook then takes its answer), so the endpoint's limits are known.
   const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
-    const outcome = await loops.route(request, current.requestIP(request)?.address);
+    // The address only where it is counted: requestIP makes an object per call.
+    const outcome = await loops.route(request, perIp ? current.requestIP(request)?.address : undefined);
     if (outcome instanceof Response) return outcome;
     const size = outcome.limits.maxMessageSize;
     if (size > maxPayloadLength && !warned.has(size)) {

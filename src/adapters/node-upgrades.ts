@@ -32,9 +32,12 @@ export class NodeUpgrades {
   // so `ws` stops reading a message at the endpoint's maxMessageSize (1009), not at 100 MiB.
   readonly #adapters = new Map<number, NodeAdapter>();
   readonly #hooks: Partial<Hooks>;
+  /** Whether upgrades need the client's address: reading it makes Node keep it on the socket (~120 bytes a connection). */
+  readonly #perIp: boolean;
 
   constructor(fetch: FetchHandler, onError: (error: unknown) => void, limits: ServerLimits = {}) {
     this.#loops = createLoops(fetch, { ...limits, onError, canPing: true, watchErrors, closeSent });
+    this.#perIp = limits.maxConnectionsPerIp !== undefined;
     const { ping } = this.#loops.hooks;
     this.#hooks = {
       ...this.#loops.hooks,
@@ -58,7 +61,7 @@ export class NodeUpgrades {
 
   async #handle(req: IncomingMessage, socket: Duplex, head: Buffer, request: Request | undefined): Promise<void> {
     if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
-    const outcome = await this.#loops.route(request, req.socket.remoteAddress);
+    const outcome = await this.#loops.route(request, this.#perIp ? req.socket.remoteAddress : undefined);
     if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
     UpgradeRequest.handedOff(request);
     try {
