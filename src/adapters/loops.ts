@@ -1,5 +1,6 @@
 import type { Hooks, Peer } from "crossws";
 import { CLOSE_GRACE_MS, type NativeTopics, type Transport } from "../core/connection.ts";
+import { unref } from "../core/keepalive.ts";
 import { Session } from "../core/session.ts";
 import { type ServerStats, Stats } from "../core/stats.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
@@ -102,6 +103,9 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   let closing = false;
   const { onError } = options;
   const stats = new Stats();
+  // Handler times are sampled; the sampling restarts every second (see Stats.resample).
+  const resampling = setInterval(() => stats.resample(), 1000);
+  unref(resampling);
   let peakConnections = 0;
   const snapshot = () => stats.snapshot(sessions, sessions.size, peakConnections);
   const caps =
@@ -208,6 +212,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     async closeAll({ drain = 0 } = {}) {
       const windowMs = drainSeconds(drain) * 1000;
       closing = true;
+      clearInterval(resampling);
       await closeInBatches(sessions, windowMs);
       await Promise.all(running);
       const deadline = Date.now() + HANDOFF_WAIT_MS;

@@ -84,7 +84,8 @@ export interface TracedCall {
  * Handler calls are timed on a sample: a clock read costs about as much as the rest of a message
  * in the loop (90 ns here). One call in mask + 1 is timed, and the mask adapts at each sample: it
  * doubles while samples come less than SAMPLE_GAP_MS apart, and halves when they come more than
- * ten times that apart. Rare messages are all timed; under load about one a millisecond is.
+ * ten times that apart. The server resets it every second (`resample`), so that a quiet spell
+ * after a burst is sampled at once. Rare messages are all timed; under load about one a millisecond is.
  */
 const SAMPLE_GAP_MS = 1;
 const MAX_SAMPLE_MASK = 4095;
@@ -137,6 +138,11 @@ export class Stats {
 
   refused(status: number): void {
     increment(this.upgradesRefused, status);
+  }
+
+  /** Times the next handler call again, and adapts from there: the server calls it every second. */
+  resample(): void {
+    this.#mask = 0;
   }
 
   /** True when the next handler call is timed (and so goes through `call`). */

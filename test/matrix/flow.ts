@@ -47,6 +47,8 @@ export function defineFlow(runtime: Runtime, server: () => FixtureServer): void 
       await expect(open(tagged("/ws/guarded").url)).rejects.toThrow("HTTP 403");
       const { tag, url } = tagged("/ws/echo");
       const client = await open(url);
+      // Handler times are sampled; sampling restarts every second, with the first call timed.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
       for (let i = 0; i < 63; i++) client.send("hello");
       client.send(new Uint8Array([1, 2, 3]));
       await client.received(64);
@@ -60,8 +62,7 @@ export function defineFlow(runtime: Runtime, server: () => FixtureServer): void 
       expect(after.messagesOut - before.messagesOut).toBe(64);
       expect(after.bytesOut - before.bytesOut).toBe(63 * 5 + 3);
       expect((after.closes[4001] ?? 0) - (before.closes[4001] ?? 0)).toBe(1);
-      // 1 handler call in 32 is timed: 64 calls in a row hold 2.
-      expect(after.handlerTime.count - before.handlerTime.count).toBeGreaterThanOrEqual(2);
+      expect(after.handlerTime.count - before.handlerTime.count).toBeGreaterThanOrEqual(1);
       expect(after.handlerTime.p99).toBeGreaterThanOrEqual(after.handlerTime.p50);
       expect(after.connections).toBe(0);
     });
