@@ -1,3 +1,4 @@
+// Limits on upgrades, checked before the app runs: connection caps, and the upgrade timeout.
 import type { Session } from "../core/session.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
 
@@ -94,4 +95,19 @@ export function refusal(status: 503 | 429, why: string): Response {
     statusText,
     headers: { "content-type": "text/plain; charset=utf-8", "retry-after": String(1 + Math.floor(Math.random() * 5)) },
   });
+}
+
+/** How long the app's fetch may take to answer an upgrade by default, in seconds. */
+export const DEFAULT_UPGRADE_TIMEOUT = 10;
+
+/** `upgradeTimeout` checked, in seconds: at most a timer's longest delay (2^31 - 1 ms). */
+export function upgradeTimeoutOf(seconds = DEFAULT_UPGRADE_TIMEOUT): number {
+  if (!(seconds > 0 && seconds <= 2_147_483))
+    throw new RangeError("serve: upgradeTimeout must be a number of seconds from 0 to 2147483");
+  return seconds;
+}
+
+/** What a client gets when the app's fetch did not answer its upgrade within upgradeTimeout. */
+export function timedOut(): Response {
+  return refusal(503, "the upgrade was not answered in time");
 }

@@ -4,7 +4,8 @@ import { unref } from "../core/keepalive.ts";
 import { Session } from "../core/session.ts";
 import { type ServerStats, Stats } from "../core/stats.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
-import { ConnectionCaps, refusal } from "./caps.ts";
+import { ConnectionCaps, timedOut, upgradeTimeoutOf } from "./caps.ts";
+import { closeInBatches, drainSeconds } from "./drain.ts";
 import { runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
 import { loadTelemetry, type Telemetry } from "./telemetry.ts";
@@ -85,12 +86,6 @@ export interface LoopsOptions extends ServerLimits {
 export type PeerOptions = Omit<LoopsOptions, "onError" | "omitProtocol" | "blankProtocol" | keyof ServerLimits> & {
   stats?: Stats;
 };
-
-/** How long the app's fetch may take to answer an upgrade by default, in seconds. */
-export const DEFAULT_UPGRADE_TIMEOUT = 10;
-
-/** How often `close({ drain })` closes a batch of sockets. */
-const DRAIN_BATCH_MS = 100;
 
 /** How long shutdown waits for an accepted upgrade to open its socket (Bun and Deno open it later). */
 const HANDOFF_WAIT_MS = 2_000;
@@ -229,39 +224,6 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
 function shuttingDown(): Response {
   return new Response("Server shutting down", { status: 503, headers: { "content-type": "text/plain; charset=utf-8" } });
-}
-
-function timedOut(): Response {
-  return refusal(503, "the upgrade was not answered in time");
-}
-
-function upgradeTimeoutOf(seconds = DEFAULT_UPGRADE_TIMEOUT): number {
-  // At most a timer's longest delay (2^31 - 1 ms).
-  if (!(seconds > 0 && seconds <= 2_147_483))
-    throw new RangeError("serve: upgradeTimeout must be a number of seconds from 0 to 2147483");
-  return seconds;
-}
-
-function drainSeconds(seconds: number): number {
-  if (!(seconds >= 0 && seconds <= 3600)) throw new RangeError("close: drain must be a number of seconds from 0 to 3600");
-  return seconds;
-}
-
-/**
- * Closes every session with 1001: all at once, or spread over `windowMs` in batches every
- * DRAIN_BATCH_MS, so that clients reconnecting at once do not all land on the next instance in the
- * same second. Sessions that ended meanwhile are skipped; one that opens meanwhile is closed when
- * it opens (see `opened`).
- */
-async function closeInBatches(sessions: Set<Session>, windowMs: number): Promise<void> {
-  const all = [...sessions];
-  const batches = Math.max(1, Math.floor(windowMs / DRAIN_BATCH_MS));
-  const size = Math.ceil(all.length / batches);
-  for (let start = 0; start < all.length; start += size) {
-    if (start > 0) await new Promise((resolve) => setTimeout(resolve, DRAIN_BATCH_MS));
-    for (const session of all.slice(start, start + size))
-      if (sessions.has(session)) session.closeWith(1001, "Server shutting down");
-  }
 }
 
 /**

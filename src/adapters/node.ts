@@ -12,8 +12,8 @@ import { createServer, type Server as HttpServer, type IncomingMessage } from "n
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { takeUpgrade } from "../core/upgrade.ts";
+import { DEFAULT_UPGRADE_TIMEOUT } from "./caps.ts";
 import { defaultOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
-import { DEFAULT_UPGRADE_TIMEOUT } from "./loops.ts";
 import { asPlainRequest, isWebSocketRequest, toRequest, writeResponse } from "./node-http.ts";
 import { tryUpgradeRequest } from "./node-upgrade-request.ts";
 import { NodeUpgrades } from "./node-upgrades.ts";
