@@ -44,7 +44,9 @@ async function session(variant: Variant, onMessage: typeof echo | typeof asyncEc
   if (!pending) throw new Error("no upgrade");
   const stats = variant === "none" ? undefined : new Stats();
   if (stats && variant === "telemetry") await loadTelemetry(stats, () => stats.snapshot([], 0, 0));
-  const transport: Transport = { send: () => true, close: () => {}, terminate: () => {}, bufferedAmount: 0, stats };
+  // As the adapters' transports do: each frame sent is counted.
+  const send = stats ? (data: string | Uint8Array) => (stats.sent(data), true) : () => true;
+  const transport: Transport = { send, close: () => {}, terminate: () => {}, bufferedAmount: 0, stats };
   const loop = new Session(pending, transport);
   loop.start();
   await loop.whenIdle();

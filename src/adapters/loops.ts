@@ -418,11 +418,18 @@ class PeerTransport implements Transport, NativeTopics {
 
   send(data: string | Uint8Array): boolean {
     const result = this.peer.send(data);
-    if (result !== 0 || !this.#options.sendAnswersBytes) return true;
+    if (result !== 0 || !this.#options.sendAnswersBytes) {
+      // Counted here rather than in the loop's send: what wsloop/testing runs pays nothing for it.
+      this.#options.stats?.sent(data);
+      return true;
+    }
     // Bun's 0: a closing or closed socket dropped the frame.
     if ((this.peer.websocket as { readyState?: number }).readyState !== OPEN) return false;
     // Open: 0 bytes is what an empty payload takes.
-    if ((typeof data === "string" ? data.length : data.byteLength) === 0) return true;
+    if ((typeof data === "string" ? data.length : data.byteLength) === 0) {
+      this.#options.stats?.sent(data);
+      return true;
+    }
     // Open and dropped: the client is more than Bun's backpressureLimit behind, which is what
     // slowConsumerLimit is for: the connection is closed with 1008 (and dropped after the grace).
     (this.peer.context[KEY] as Session).closeWith(1008, "Slow consumer");

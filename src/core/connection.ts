@@ -201,10 +201,7 @@ export function send(live: LiveConnection, data: string | Uint8Array): Result<vo
     // Runtimes throw when the socket went away between our check and the write.
     sent = false;
   }
-  if (sent) {
-    live.transport.stats?.sent(data);
-    return SENT;
-  }
+  if (sent) return SENT;
   live.open = false;
   return CLOSED;
 }

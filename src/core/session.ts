@@ -128,7 +128,7 @@ export class Session implements SelectorOwner {
   #frame(frame: AnyMessage, tooLarge: boolean): void {
     this.#liveness?.heard();
     if (this.#mailbox?.terminal) return;
-    const message = admit(frame, this.connection);
+    const message = this.connection.limits.rateRule === undefined ? frame : admit(frame, this.connection);
     if (tooLarge) this.closeWith(1009, "Message Too Big");
     else if (message === undefined) this.closeWith(1008, "Rate limit exceeded");
     // A frame comes from the runtime's I/O callback, never from user code: with nothing queued or
