@@ -8,7 +8,7 @@
 //    from another commit), driven over loopback; each reports the CPU time its process spent per
 //    echoed message. Build first: npm run build.
 //
-// Usage: node --import tsx bench/observe.ts [--servers] [--base=/tmp/old-dist] [--rounds=7]
+// Usage: node --import tsx bench/observe.ts [--servers | --servers-only] [--base=/tmp/old-dist] [--rounds=7]
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
@@ -70,11 +70,15 @@ async function cpuPerMessage(variant: Variant, onMessage: typeof echo | typeof a
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
-console.log(`In process, CPU ns per message (median of ${ROUNDS} rounds × ${N.toLocaleString("en")}, variants interleaved):`);
-for (const [label, handler] of [
-  ["sync handler", echo],
-  ["async handler", asyncEcho],
-] as const) {
+const inProcess = !process.argv.includes("--servers-only");
+if (inProcess)
+  console.log(`In process, CPU ns per message (median of ${ROUNDS} rounds × ${N.toLocaleString("en")}, variants interleaved):`);
+for (const [label, handler] of inProcess
+  ? ([
+      ["sync handler", echo],
+      ["async handler", asyncEcho],
+    ] as const)
+  : []) {
   const results: Record<Variant, number[]> = { none: [], stats: [], telemetry: [] };
   for (let round = 0; round < ROUNDS; round++)
     for (const variant of VARIANTS) results[variant].push(await cpuPerMessage(variant, handler));
@@ -87,7 +91,7 @@ for (const [label, handler] of [
   console.log(`  ${label}: ${shown.join(", ")}`);
 }
 
-if (process.argv.includes("--servers")) {
+if (process.argv.includes("--servers") || !inProcess) {
   const root = fileURLToPath(new URL("..", import.meta.url));
   const builds: [string, string][] = [["this build", `${root}dist`]];
   const base = arg("base");
