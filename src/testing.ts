@@ -55,6 +55,12 @@ export interface TestSocket<State = unknown, Custom = unknown> {
   readonly pings: number;
   /** True once the server dropped the connection without a closing handshake. */
   readonly terminated: boolean;
+  /**
+   * True while the server would not be reading the socket (flow control: more than
+   * `pauseReadingAt` bytes queued). `sendText` and `sendBinary` still deliver, as frames a runtime
+   * had read before the pause do.
+   */
+  readonly readingPaused: boolean;
   /** A text frame from the client. */
   sendText(text: string): void;
   /** A binary frame from the client. */
@@ -119,6 +125,7 @@ export async function connect<State = unknown, Custom = unknown>(
   let closedByServer: { code: number; reason: string } | undefined;
   let pings = 0;
   let terminated = false;
+  let readingPaused = false;
   const transport: Transport = {
     send(data) {
       frames.push(typeof data === "string" ? { type: "text", text: data } : { type: "binary", data });
@@ -133,7 +140,15 @@ export async function connect<State = unknown, Custom = unknown>(
     ping() {
       pings++;
     },
+    pause() {
+      readingPaused = true;
+    },
+    resume() {
+      readingPaused = false;
+    },
     bufferedAmount: 0,
+    // No server, no counters: an own property all the same, which the loop reads faster than a missing one.
+    stats: undefined,
   };
   const session = new Session(pending, transport);
   session.start();
@@ -161,6 +176,9 @@ export async function connect<State = unknown, Custom = unknown>(
     },
     get terminated() {
       return terminated;
+    },
+    get readingPaused() {
+      return readingPaused;
     },
     pong: () => session.heard(),
     sendText: (text) => session.text(text),

@@ -6,10 +6,12 @@ import {
   type Connection,
   continueConnection,
   type Message,
+  type ServerStats,
   sendText,
   stopConnection,
   upgradeWebSocket,
 } from "../../src/index.ts";
+import { prometheus } from "./metrics.ts";
 import { page } from "./page.ts";
 import { handleRoomClose, handleRoomInit, handleRoomMessage, type RoomDependencies } from "./room.ts";
 
@@ -17,11 +19,14 @@ export interface AppDependencies {
   broker: Broker;
   /** The page's scripts, by path: "/chat.js" (the page's own) and "/client.js" (wsloop/client). */
   scripts?: Record<string, string>;
+  /** The server's stats, for GET /metrics (undefined until it runs). */
+  stats?: () => ServerStats | undefined;
 }
 
 /**
  * GET / is the chat page (its scripts at /chat.js and /client.js); /chat?user=NAME and
- * /chat/ROOM?user=NAME join a room; /ws?user=NAME is the echo chat of Dream's websocket documentation.
+ * /chat/ROOM?user=NAME join a room; /ws?user=NAME is the echo chat of Dream's websocket
+ * documentation; GET /metrics is the server's stats for Prometheus.
  */
 export function createApp(app: AppDependencies): (request: Request) => Response {
   return (request) => {
@@ -34,6 +39,8 @@ export function createApp(app: AppDependencies): (request: Request) => Response 
     if (script !== undefined) {
       return new Response(script, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" } });
     }
+    const stats = url.pathname === "/metrics" ? app.stats?.() : undefined;
+    if (stats) return new Response(prometheus(stats), { headers: { "content-type": "text/plain; version=0.0.4" } });
     if (url.pathname === "/ws") {
       const dependencies: EchoDependencies = { userName: user };
       return upgradeWebSocket(request, { dependencies, onInit: handleInit, onMessage: handleMessage, onClose: handleClose });

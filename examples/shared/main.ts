@@ -23,14 +23,18 @@ async function pageScripts(): Promise<Record<string, string>> {
   return scripts;
 }
 
-/** Serves the app on $PORT until SIGINT or SIGTERM, then closes every socket (1001) and exits. */
+/**
+ * Serves the app on $PORT until SIGINT or SIGTERM, then closes every socket (1001, spread over
+ * $DRAIN seconds so that its clients do not all reconnect elsewhere at once) and exits.
+ */
 export async function main(serve: (options: ServeOptions) => Promise<Server>): Promise<void> {
   const broker = await brokerFromEnv();
-  const app = createApp({ broker, scripts: await pageScripts() });
-  const server = await serve({ fetch: app, port: portFromEnv(process.env.PORT) });
+  let server: Server | undefined;
+  const app = createApp({ broker, scripts: await pageScripts(), stats: () => server?.stats() });
+  server = await serve({ fetch: app, port: portFromEnv(process.env.PORT), maxConnectionsPerIp: 100 });
   console.log(`Chat on ${server.url}`);
   const stop = async () => {
-    await server.close();
+    await server?.close({ drain: Number(process.env.DRAIN ?? 0) });
     await broker.close();
     process.exit(0);
   };

@@ -14,9 +14,9 @@ import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops, wsloopNamespace } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
-import type { FetchHandler, ServeOptions, Server } from "./types.ts";
+import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
-export type { FetchHandler, ServeOptions, Server } from "./types.ts";
+export type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
 /**
  * What to spread into your own `Bun.serve({ ...handlers })`; `close` ends the sockets gracefully.
@@ -32,8 +32,12 @@ export interface BunHandlers<Data> {
   fetch(request: Request, server: BunServer<Data>): Promise<Response | undefined>;
   /** Bun.serve's `websocket`: feeds each socket's frames and close to its loop. */
   websocket: WebSocketHandler<Data>;
-  /** Refuses new upgrades, closes every socket with 1001, resolves once each `onClose` ran. */
-  close(): Promise<void>;
+  /** Refuses new upgrades, closes every socket with 1001 (spread over `drain` seconds), resolves once each `onClose` ran. */
+  close(options?: CloseOptions): Promise<void>;
+  /** What the server's WebSockets have done (see `Server.stats`). */
+  stats(): ServerStats;
+  /** Settles once telemetry is loaded (at once without it); rejects when it cannot be. */
+  readonly ready: Promise<void>;
 }
 
 /** Bun's own default maxPayloadLength, and wsloop's default maxMessageSize. */
@@ -59,7 +63,7 @@ function codeSent(code: number, reason: string): number {
  * const options: BunOptions = { maxPayloadLength: 64 * 1024 * 1024 };
  * ```
  */
-export interface BunOptions {
+export interface BunOptions extends ServerLimits {
   /** Gets errors thrown by `fetch` (answered with 500). Default: console.error. */
   onError?: (error: unknown) => void;
   /**
@@ -88,14 +92,15 @@ export interface BunOptions {
  * ```
  */
 export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: BunOptions = {}): BunHandlers<Data> {
-  const onError = options.onError ?? defaultOnError;
-  const maxPayloadLength = options.maxPayloadLength ?? BUN_MAX_PAYLOAD_LENGTH;
+  const { onError = defaultOnError, maxPayloadLength = BUN_MAX_PAYLOAD_LENGTH, compression, ...limits } = options;
+  const perIp = limits.maxConnectionsPerIp !== undefined;
   const warned = new Set<number>();
   // Broadcasts (Broker.publishFrame) go through Bun's native topics: one call fans out in Bun.
   let server: BunServer<Data> | undefined;
-  const compress = options.compression === true;
+  const compress = compression === true;
   const hub = { publish: (topic: string, data: string | Uint8Array) => void server?.publish(topic, data, compress) };
   const loops = createLoops(fetch, {
+    ...limits,
     onError,
     canPing: true,
     sendAnswersBytes: true,
@@ -120,7 +125,8 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
   };
   // The app runs first (the upgrade hook then takes its answer), so the endpoint's limits are known.
   const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
-    const outcome = await loops.route(request);
+    // The address only where it is counted: requestIP makes an object per call.
+    const outcome = await loops.route(request, perIp ? current.requestIP(request)?.address : undefined);
     if (outcome instanceof Response) return outcome;
     const size = outcome.limits.maxMessageSize;
     if (size > maxPayloadLength && !warned.has(size)) {
@@ -131,7 +137,10 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
         ),
       );
     }
-    return ws.handleUpgrade(request, current as never);
+    const failed = await ws.handleUpgrade(request, current as never);
+    // Bun refused the upgrade (crossws answers 500): no socket will open for it.
+    if (failed) loops.release(outcome);
+    return failed;
   };
   return {
     fetch(request, current) {
@@ -139,7 +148,9 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
       return isWebSocketUpgrade(request) ? upgrade(request, current) : runFetch(fetch, request, onError);
     },
     websocket,
-    close: () => loops.closeAll(),
+    close: (closeOptions) => loops.closeAll(closeOptions),
+    stats: loops.stats,
+    ready: loops.ready,
   };
 }
 
@@ -152,23 +163,22 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
  * ```
  */
 export async function serve(options: ServeOptions & Pick<BunOptions, "maxPayloadLength">): Promise<Server> {
-  const handlers = createBunHandlers(options.fetch, {
-    ...(options.onError ? { onError: options.onError } : {}),
-    ...(options.maxPayloadLength ? { maxPayloadLength: options.maxPayloadLength } : {}),
-    ...(options.compression ? { compression: true } : {}),
-  });
+  const { fetch, port, hostname, ...handlerOptions } = options;
+  const handlers = createBunHandlers(fetch, handlerOptions);
+  await handlers.ready;
   const server = Bun.serve({
-    port: options.port ?? 3000,
-    ...(options.hostname ? { hostname: options.hostname } : {}),
+    port: port ?? 3000,
+    ...(hostname ? { hostname } : {}),
     fetch: handlers.fetch,
     websocket: handlers.websocket,
   });
-  const port = server.port as number;
+  const listening = server.port as number;
   return {
-    url: serverUrl(options.hostname, port),
-    port,
-    async close() {
-      await handlers.close();
+    url: serverUrl(hostname, listening),
+    port: listening,
+    stats: handlers.stats,
+    async close(closeOptions) {
+      await handlers.close(closeOptions);
       await server.stop();
     },
   };

@@ -2,7 +2,7 @@ import { ActionImpl, CONTINUE } from "../core/action.ts";
 import type { Connection } from "../core/connection.ts";
 import type { Selector } from "../core/selector.ts";
 import { isThenable } from "../core/thenable.ts";
-import { PendingUpgrade, type UpgradeOptions } from "../core/upgrade.ts";
+import { type AnyOptions, PendingUpgrade, type UpgradeOptions } from "../core/upgrade.ts";
 import type { CloudflareSocket } from "./cloudflare-types.ts";
 
 /**
@@ -148,7 +148,7 @@ export function persisting(pending: PendingUpgrade, hibernation: AnyHibernation,
     }
   };
   const options = pending.options;
-  const wrapped: UpgradeOptions<unknown, unknown, unknown> = {
+  const wrapped: AnyOptions = {
     ...options,
     onInit: (connection, deps) =>
       after(options.onInit(connection, deps), (result) => {

@@ -14,9 +14,9 @@ import { terminateDenoSocket } from "./deno-socket.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
 import { closeFromSocket, createLoops, wsloopNamespace } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
-import type { FetchHandler, ServeOptions, Server } from "./types.ts";
+import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
-export type { FetchHandler, ServeOptions, Server } from "./types.ts";
+export type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
 /**
  * What Deno.serve passes a handler besides the request.
@@ -43,8 +43,12 @@ export interface DenoServeInfo {
  */
 export interface DenoHandler {
   (request: Request, info?: DenoServeInfo): Promise<Response>;
-  /** Refuses new upgrades, closes every socket with 1001, resolves once each `onClose` ran. */
-  close(): Promise<void>;
+  /** Refuses new upgrades, closes every socket with 1001 (spread over `drain` seconds), resolves once each `onClose` ran. */
+  close(options?: CloseOptions): Promise<void>;
+  /** What the server's WebSockets have done (see `Server.stats`). */
+  stats(): ServerStats;
+  /** Settles once telemetry is loaded (at once without it); rejects when it cannot be. */
+  readonly ready: Promise<void>;
 }
 
 // The slice of the Deno namespace this file uses, so it type-checks without Deno's global types.
@@ -63,11 +67,15 @@ interface DenoApi {
  * export default { fetch: createDenoHandler(app) }; // Deno Deploy, deno serve
  * ```
  */
-export function createDenoHandler(fetch: FetchHandler, options: { onError?: (error: unknown) => void } = {}): DenoHandler {
-  const onError = options.onError ?? defaultOnError;
+export function createDenoHandler(
+  fetch: FetchHandler,
+  options: ServerLimits & { onError?: (error: unknown) => void } = {},
+): DenoHandler {
+  const { onError = defaultOnError, ...limits } = options;
   // The port is in the serve info only: handed to the upgrade hook through this, per request.
   const ports = new WeakMap<Request, number>();
   const loops = createLoops(fetch, {
+    ...limits,
     onError,
     watchClose: closeFromSocket,
     // Deno.upgradeWebSocket only finds a protocol in an offer separated by ", " exactly; clients
@@ -91,7 +99,7 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
     return adapter;
   };
   const upgrade = async (request: Request, info: DenoServeInfo): Promise<Response> => {
-    const outcome = await loops.route(request);
+    const outcome = await loops.route(request, info.remoteAddr?.hostname);
     if (outcome instanceof Response) return outcome;
     const port = info.remoteAddr?.port;
     if (port !== undefined) ports.set(request, port);
@@ -104,7 +112,11 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
   };
   const handler = (request: Request, info?: DenoServeInfo): Promise<Response> =>
     isWebSocketUpgrade(request) ? upgrade(request, info ?? {}) : runFetch(fetch, request, onError);
-  return Object.assign(handler, { close: () => loops.closeAll() });
+  return Object.assign(handler, {
+    close: (closeOptions?: CloseOptions) => loops.closeAll(closeOptions),
+    stats: loops.stats,
+    ready: loops.ready,
+  });
 }
 
 /**
@@ -116,22 +128,24 @@ export function createDenoHandler(fetch: FetchHandler, options: { onError?: (err
  * ```
  */
 export async function serve(options: ServeOptions): Promise<Server> {
-  if (options.compression) {
+  const { fetch, port: wanted, hostname, compression, ...handlerOptions } = options;
+  if (compression) {
     // Refused rather than ignored: a server asked to compress that silently does not would only
     // show in the bandwidth bill. Portable code passes `compression: runtime !== "deno"`.
     throw new TypeError(
       "wsloop/deno: compression (permessage-deflate) is not available on Deno: Deno.upgradeWebSocket cannot negotiate it. Leave `compression` out on Deno, or compress in a proxy in front of it.",
     );
   }
-  const handler = createDenoHandler(options.fetch, options.onError ? { onError: options.onError } : {});
+  const handler = createDenoHandler(fetch, handlerOptions);
+  await handler.ready;
   const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
   let port = 0;
   let server!: { shutdown(): Promise<void> };
   await new Promise<void>((resolve) => {
     server = deno.serve(
       {
-        port: options.port ?? 3000,
-        ...(options.hostname ? { hostname: options.hostname } : {}),
+        port: wanted ?? 3000,
+        ...(hostname ? { hostname } : {}),
         onListen: (addr) => {
           port = addr.port;
           resolve();
@@ -141,10 +155,11 @@ export async function serve(options: ServeOptions): Promise<Server> {
     );
   });
   return {
-    url: serverUrl(options.hostname, port),
+    url: serverUrl(hostname, port),
     port,
-    async close() {
-      await handler.close();
+    stats: handler.stats,
+    async close(closeOptions) {
+      await handler.close(closeOptions);
       await server.shutdown();
     },
   };

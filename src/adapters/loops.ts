@@ -1,11 +1,16 @@
 import type { Hooks, Peer } from "crossws";
 import { CLOSE_GRACE_MS, type NativeTopics, type RemoteAddress, type Transport } from "../core/connection.ts";
+import { unref } from "../core/keepalive.ts";
 import { Session } from "../core/session.ts";
+import { type ServerStats, Stats } from "../core/stats.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
+import { ConnectionCaps, timedOut, upgradeTimeoutOf } from "./caps.ts";
+import { closeInBatches, drainSeconds } from "./drain.ts";
 import { runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
 import { PORT_KEY } from "./peer-address.ts";
-import type { FetchHandler } from "./types.ts";
+import { loadTelemetry, type Telemetry } from "./telemetry.ts";
+import type { CloseOptions, FetchHandler, ServerLimits } from "./types.ts";
 
 /** The key under which a peer's context holds its PendingUpgrade, then its Session. */
 const KEY = "wsloop";
@@ -18,7 +23,7 @@ export interface Loops {
    * upgrade's limits before handing it over: the Response to send as it is, or the accepted upgrade
    * (which the upgrade hook then takes without running the app again).
    */
-  route(request: Request): Promise<Response | PendingUpgrade>;
+  route(request: Request, address?: string): Promise<Response | PendingUpgrade>;
   /**
    * For adapters that know when a handoff ended (Node opens the socket synchronously): an upgrade
    * `route` accepted will not open a socket after all, and shutdown need not wait for it.
@@ -33,10 +38,14 @@ export interface Loops {
    * does not return: it is reported to onError) and each socket closed (a client that does not
    * finish the closing handshake within 2 s is dropped).
    */
-  closeAll(): Promise<void>;
+  closeAll(options?: CloseOptions): Promise<void>;
+  /** The server's counters: see `Server.stats`. */
+  stats(): ServerStats;
+  /** Settles once telemetry is loaded (at once without it); rejects when it cannot be. */
+  readonly ready: Promise<void>;
 }
 
-export interface LoopsOptions {
+export interface LoopsOptions extends ServerLimits {
   onError: (error: unknown) => void;
   /**
    * Set by runtimes whose crossws close hook lacks the close code (Deno): they report the close
@@ -88,8 +97,13 @@ export interface LoopsOptions {
   compress?: boolean;
 }
 
-/** What running a session on a crossws peer depends on: the runtime's abilities. */
-export type PeerOptions = Omit<LoopsOptions, "onError" | "omitHandshakeHeaders" | "blankProtocol" | "remotePort">;
+/** What running a session on a crossws peer depends on: the runtime's abilities, and the server's counters. */
+export type PeerOptions = Omit<
+  LoopsOptions,
+  "onError" | "omitHandshakeHeaders" | "blankProtocol" | "remotePort" | keyof ServerLimits
+> & {
+  stats?: Stats;
+};
 
 /** How long shutdown waits for an accepted upgrade to open its socket (Bun and Deno open it later). */
 const HANDOFF_WAIT_MS = 2_000;
@@ -101,6 +115,24 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const sockets = new OpenSockets();
   let closing = false;
   const { onError } = options;
+  const stats = new Stats();
+  // Handler times are sampled; the sampling restarts every second (see Stats.resample).
+  const resampling = setInterval(() => stats.resample(), 1000);
+  unref(resampling);
+  let peakConnections = 0;
+  const snapshot = () => stats.snapshot(sessions, sessions.size, peakConnections);
+  const caps =
+    options.maxConnections !== undefined || options.maxConnectionsPerIp !== undefined
+      ? new ConnectionCaps(options.maxConnections, options.maxConnectionsPerIp)
+      : undefined;
+  const upgradeTimeoutMs = upgradeTimeoutOf(options.upgradeTimeout) * 1000;
+  let telemetry: Telemetry | undefined;
+  const ready = options.telemetry
+    ? loadTelemetry(stats, snapshot).then((loaded) => {
+        telemetry = loaded;
+      })
+    : Promise.resolve();
+  const peerOptions: PeerOptions = { ...options, stats };
 
   const routed = new WeakMap<Request, PendingUpgrade>();
   // Upgrades whose fetch is still running, and accepted ones whose socket has not opened yet:
@@ -108,21 +140,40 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const running = new Set<Promise<unknown>>();
   const handedOff = new Set<PendingUpgrade>();
 
-  async function route(request: Request): Promise<Response | PendingUpgrade> {
-    if (closing) return shuttingDown();
+  /** Counts a refused upgrade: `response` is what the client gets. */
+  function refused(response: Response): Response {
+    stats.refused(response.status);
+    return response;
+  }
+
+  async function route(request: Request, address?: string): Promise<Response | PendingUpgrade> {
+    if (closing) return refused(shuttingDown());
+    // Over a cap: refused before the app runs and before any socket exists.
+    const full = caps?.admit(address, sessions.size + running.size);
+    if (full) return refused(full);
     const outcome = runFetch(fetch, request, onError);
     running.add(outcome);
-    let response: Response;
+    let response: Response | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), upgradeTimeoutMs);
+    });
     try {
-      response = await outcome;
+      response = await Promise.race([outcome, late]);
     } finally {
       // Without .finally: no closure and two promises fewer per upgrade.
+      clearTimeout(timer);
       running.delete(outcome);
     }
-    const pending = takeUpgrade(request, response);
-    if (!pending) return response;
-    if (closing) return shuttingDown();
+    const pending = response && takeUpgrade(request, response);
+    if (!pending || closing) caps?.cancel(address);
+    // The app did not answer in time: whatever it answers later is dropped.
+    if (!response) return refused(timedOut());
+    if (!pending) return refused(response);
+    if (closing) return refused(shuttingDown());
     handedOff.add(pending);
+    caps?.handedOff(pending, address);
+    stats.upgradesAccepted++;
     return pending;
   }
 
@@ -137,33 +188,45 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       }
       return upgradeOutcome(pending, options, options.remotePort?.(request));
     },
-    ...sessionHooks(options, {
+    ...sessionHooks(peerOptions, {
       sessions,
       sockets,
       opened(pending, session) {
         handedOff.delete(pending);
+        caps?.opened(pending, session);
+        telemetry?.opened(session.connection);
+        if (sessions.size > peakConnections) peakConnections = sessions.size;
         // Its upgrade was accepted before shutdown began: it is counted, and closed at once.
         if (closing) session.closeWith(1001, "Server shutting down");
+      },
+      finished(session) {
+        caps?.finished(session);
+        telemetry?.finished(session.connection);
       },
     }),
   };
 
   return {
     hooks,
-    async route(request) {
-      const outcome = await route(request);
+    async route(request, address) {
+      const outcome = await route(request, address);
       if (!(outcome instanceof Response)) routed.set(request, outcome);
       return outcome;
     },
     release(pending) {
       handedOff.delete(pending);
+      caps?.released(pending);
     },
     get closing() {
       return closing;
     },
-    async closeAll() {
+    stats: snapshot,
+    ready,
+    async closeAll({ drain = 0 } = {}) {
+      const windowMs = drainSeconds(drain) * 1000;
       closing = true;
-      for (const session of sessions) session.closeWith(1001, "Server shutting down");
+      clearInterval(resampling);
+      await closeInBatches(sessions, windowMs);
       await Promise.all(running);
       const deadline = Date.now() + HANDOFF_WAIT_MS;
       while (handedOff.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -292,17 +355,29 @@ export interface Registry {
   readonly sockets: OpenSockets;
   /** A socket opened for `pending`, and its session is registered. */
   opened(pending: PendingUpgrade, session: Session): void;
+  /** The session's loop finished (it has left `sessions`). */
+  finished?(session: Session): void;
 }
 
 /** The hooks that run a Session for each peer, from open to close, tracked in `registry` if given. */
 export function sessionHooks(options: PeerOptions, registry?: Registry): Partial<Hooks> {
   const { watchClose, watchErrors, closeSent } = options;
+  const forget = registry
+    ? (session: Session) => {
+        registry.sessions.delete(session);
+        registry.finished?.(session);
+      }
+    : undefined;
   const sessions = registry?.sessions;
-  const forget = sessions ? (session: Session) => void sessions.delete(session) : undefined;
+  const stats = options.stats;
   return {
     open(peer) {
       const pending = peer.context[KEY] as PendingUpgrade;
-      const transport = options.canPing ? new PingingPeerTransport(peer, options) : new PeerTransport(peer, options);
+      const transport = !options.canPing
+        ? new PeerTransport(peer, options)
+        : canPause(peer)
+          ? new FlowPeerTransport(peer, options)
+          : new PingingPeerTransport(peer, options);
       const session = new Session(pending, transport, forget);
       peer.context[KEY] = session;
       sessions?.add(session);
@@ -317,8 +392,14 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
     message(peer, message) {
       const session = peer.context[KEY] as Session;
       const data = message.rawData as unknown;
-      if (typeof data === "string") session.text(data);
-      else session.binary(toBytes(data));
+      if (typeof data === "string") {
+        stats?.received(data);
+        session.text(data);
+      } else {
+        const bytes = toBytes(data);
+        stats?.received(bytes);
+        session.binary(bytes);
+      }
     },
     ping(peer) {
       (peer.context[KEY] as Session).heard();
@@ -377,11 +458,18 @@ class PeerTransport implements Transport, NativeTopics {
 
   send(data: string | Uint8Array): boolean {
     const result = this.#options.compress ? this.peer.send(data, COMPRESS) : this.peer.send(data);
-    if (result !== 0 || !this.#options.sendAnswersBytes) return true;
+    if (result !== 0 || !this.#options.sendAnswersBytes) {
+      // Counted here rather than in the loop's send: what wsloop/testing runs pays nothing for it.
+      this.#options.stats?.sent(data);
+      return true;
+    }
     // Bun's 0: a closing or closed socket dropped the frame.
     if ((this.peer.websocket as { readyState?: number }).readyState !== OPEN) return false;
     // Open: 0 bytes is what an empty payload takes.
-    if ((typeof data === "string" ? data.length : data.byteLength) === 0) return true;
+    if ((typeof data === "string" ? data.length : data.byteLength) === 0) {
+      this.#options.stats?.sent(data);
+      return true;
+    }
     // Open and dropped: the client is more than Bun's backpressureLimit behind, which is what
     // slowConsumerLimit is for: the connection is closed with 1008 (and dropped after the grace).
     (this.peer.context[KEY] as Session).closeWith(1008, "Slow consumer");
@@ -401,6 +489,11 @@ class PeerTransport implements Transport, NativeTopics {
   get bufferedAmount(): number {
     return this.peer.bufferedAmount;
   }
+
+  /** The server's counters, shared by its transports. */
+  get stats(): Stats | undefined {
+    return this.#options.stats;
+  }
 }
 
 /** For runtimes that can send a ping from JavaScript (Node, Bun): the loop then keeps sockets alive. */
@@ -412,6 +505,35 @@ class PingingPeerTransport extends PeerTransport {
 
 /** crossws' send options asking for compression (Bun compresses only when asked). */
 const COMPRESS = Object.freeze({ compress: true });
+/** The part of a runtime's socket that stops reading: ws' WebSocket (Node), Bun's ServerWebSocket (Bun 1.4 has it). */
+interface Pausable {
+  pause(): void;
+  resume(): void;
+}
+
+function canPause(peer: Peer): boolean {
+  const socket = (peer as unknown as { _internal?: { ws?: Partial<Pausable> } })._internal?.ws;
+  return typeof socket?.pause === "function";
+}
+
+/** Where the runtime can stop reading a socket (ws, Bun): flow control pauses it instead of closing. */
+class FlowPeerTransport extends PingingPeerTransport {
+  pause(): void {
+    try {
+      (socketOf(this.peer) as Pausable).pause();
+    } catch {
+      // The socket is going away; its close reaches the session on its own.
+    }
+  }
+
+  resume(): void {
+    try {
+      (socketOf(this.peer) as Pausable).resume();
+    } catch {
+      // As above.
+    }
+  }
+}
 
 /** WebSocket.OPEN, which not every runtime defines as a global. */
 const OPEN = 1;

@@ -9,7 +9,7 @@ import { createLoops, type Loops, socketOf, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
 import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
 import { keepNodeAddress, nodeAddress } from "./peer-address.ts";
-import type { FetchHandler } from "./types.ts";
+import type { CloseOptions, FetchHandler, ServerLimits, ServerStats } from "./types.ts";
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;
 
@@ -40,10 +40,13 @@ export class NodeUpgrades {
   readonly #adapters = new Map<number, NodeAdapter>();
   readonly #hooks: Partial<Hooks>;
   readonly #compression: boolean;
+  /** Whether upgrades need the client's address before the app runs (maxConnectionsPerIp). */
+  readonly #perIp: boolean;
 
-  constructor(fetch: FetchHandler, onError: (error: unknown) => void, compression = false) {
+  constructor(fetch: FetchHandler, onError: (error: unknown) => void, limits: ServerLimits = {}, compression = false) {
     this.#compression = compression;
     this.#loops = createLoops(fetch, {
+      ...limits,
       onError,
       canPing: true,
       watchErrors,
@@ -51,6 +54,7 @@ export class NodeUpgrades {
       remoteAddress: nodeAddress,
       keepAddress: keepNodeAddress,
     });
+    this.#perIp = limits.maxConnectionsPerIp !== undefined;
     const { ping } = this.#loops.hooks;
     this.#hooks = {
       ...this.#loops.hooks,
@@ -74,7 +78,7 @@ export class NodeUpgrades {
 
   async #handle(req: IncomingMessage, socket: Duplex, head: Buffer, request: Request | undefined): Promise<void> {
     if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
-    const outcome = await this.#loops.route(request);
+    const outcome = await this.#loops.route(request, this.#perIp ? req.socket.remoteAddress : undefined);
     if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
     UpgradeRequest.handedOff(request);
     try {
@@ -108,9 +112,18 @@ export class NodeUpgrades {
     return adapter;
   }
 
+  /** Settles once telemetry is loaded (at once without it). */
+  get ready(): Promise<void> {
+    return this.#loops.ready;
+  }
+
+  stats(): ServerStats {
+    return this.#loops.stats();
+  }
+
   /** Refuses new upgrades (503), closes every socket with 1001, resolves once each `onClose` ran. */
-  async close(): Promise<void> {
-    await this.#loops.closeAll();
+  async close(options?: CloseOptions): Promise<void> {
+    await this.#loops.closeAll(options);
     await Promise.all([...this.#adapters.values()].map((adapter) => adapter.close()));
   }
 }

@@ -12,13 +12,14 @@ import { createServer, type Server as HttpServer, type IncomingMessage } from "n
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { takeUpgrade } from "../core/upgrade.ts";
+import { DEFAULT_UPGRADE_TIMEOUT } from "./caps.ts";
 import { defaultOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { asPlainRequest, isWebSocketRequest, toRequest, writeResponse } from "./node-http.ts";
 import { tryUpgradeRequest } from "./node-upgrade-request.ts";
 import { NodeUpgrades } from "./node-upgrades.ts";
-import type { FetchHandler, ServeOptions, Server } from "./types.ts";
+import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
-export type { FetchHandler, ServeOptions, Server } from "./types.ts";
+export type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
 /**
  * What `attach` returns: closing it ends the WebSockets it accepted, not the HTTP server.
@@ -30,8 +31,10 @@ export type { FetchHandler, ServeOptions, Server } from "./types.ts";
  * ```
  */
 export interface Attached {
-  /** Stops taking upgrades, closes every socket with 1001, resolves once each `onClose` ran. */
-  close(): Promise<void>;
+  /** Stops taking upgrades, closes every socket with 1001 (spread over `drain` seconds), resolves once each `onClose` ran. */
+  close(options?: CloseOptions): Promise<void>;
+  /** What the WebSockets it accepted have done (see `Server.stats`). */
+  stats(): ServerStats;
 }
 
 /**
@@ -42,7 +45,7 @@ export interface Attached {
  * attach(server, app, { filter: (request) => new URL(request.url).pathname.startsWith("/ws/") });
  * ```
  */
-export interface AttachOptions {
+export interface AttachOptions extends ServerLimits {
   /** Gets errors thrown by `fetch` (answered with 500). Default: console.error. */
   onError?: (error: unknown) => void;
   /**
@@ -72,8 +75,15 @@ export interface AttachOptions {
  * ```
  */
 export function attach(server: HttpServer, fetch: FetchHandler, options: AttachOptions = {}): Attached {
-  const upgrades = new NodeUpgrades(fetch, options.onError ?? defaultOnError, options.compression === true);
-  const { filter } = options;
+  const { filter, onError = defaultOnError, compression, ...limits } = options;
+  const upgrades = new NodeUpgrades(fetch, onError, limits, compression === true);
+  // Telemetry that cannot load is reported; the sockets work without it.
+  upgrades.ready.catch(onError);
+  return attachUpgrades(server, upgrades, filter);
+}
+
+/** Makes `upgrades` the server's 'upgrade' listener for WebSocket requests that `filter` accepts. */
+function attachUpgrades(server: HttpServer, upgrades: NodeUpgrades, filter?: (request: Request) => boolean): Attached {
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (!isWebSocketRequest(req)) {
       if (server.listenerCount("upgrade") === 1) asPlainRequest(server, req, socket, head);
@@ -88,7 +98,8 @@ export function attach(server: HttpServer, fetch: FetchHandler, options: AttachO
   server.on("upgrade", onUpgrade);
   return {
     // The listener stays: upgrades arriving after close get 503, not the app's marker response.
-    close: () => upgrades.close(),
+    close: (closeOptions) => upgrades.close(closeOptions),
+    stats: () => upgrades.stats(),
   };
 }
 
@@ -110,8 +121,12 @@ function accepts(filter: (request: Request) => boolean, request: Request): boole
  * ```
  */
 export async function serve(options: ServeOptions): Promise<Server> {
-  const onError = options.onError ?? defaultOnError;
-  const server = createServer((req, res) => {
+  const { fetch, port, hostname, onError = defaultOnError, compression, ...limits } = options;
+  // A client that never finishes its request head (slow-loris) is dropped after upgradeTimeout,
+  // checked twice as often, rather than Node's 60 s checked every 30 s.
+  const headersTimeout = (limits.upgradeTimeout ?? DEFAULT_UPGRADE_TIMEOUT) * 1000;
+  const serverOptions = { headersTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(headersTimeout / 2, 100)) };
+  const server = createServer(serverOptions, (req, res) => {
     const controller = new AbortController();
     res.once("close", () => {
       if (!res.writableFinished) controller.abort();
@@ -123,7 +138,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       res.writeHead(400).end("Bad Request");
       return;
     }
-    runFetch(options.fetch, request, onError)
+    runFetch(fetch, request, onError)
       // An upgrade the app accepted on a request Node did not treat as one (no `Connection: upgrade`):
       // the client gets a plain 426, never the marker response meant for wsloop's adapters.
       .then((response) => writeResponse(res, takeUpgrade(request, response) ? notUpgraded() : response))
@@ -133,21 +148,24 @@ export async function serve(options: ServeOptions): Promise<Server> {
         res.destroy();
       });
   });
-  const attached = attach(server, options.fetch, { onError, compression: options.compression === true });
+  const upgrades = new NodeUpgrades(fetch, onError, limits, compression === true);
+  const attached = attachUpgrades(server, upgrades);
+  await upgrades.ready;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 3000, options.hostname, () => {
+    server.listen(port ?? 3000, hostname, () => {
       server.off("error", reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const listening = (server.address() as AddressInfo).port;
   return {
-    url: serverUrl(options.hostname, port),
-    port,
-    async close() {
+    url: serverUrl(hostname, listening),
+    port: listening,
+    stats: attached.stats,
+    async close(closeOptions) {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      await attached.close();
+      await attached.close(closeOptions);
       server.closeIdleConnections();
       await stopped;
     },

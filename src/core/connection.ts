@@ -3,6 +3,7 @@ import { unref } from "./keepalive.ts";
 import { clientAddressOf } from "./proxies.ts";
 import type { Result, SendError } from "./result.ts";
 import { textExceeds, utf8Length } from "./size.ts";
+import type { Stats } from "./stats.ts";
 import type { Limits } from "./upgrade.ts";
 
 /**
@@ -68,6 +69,12 @@ export interface Transport {
   /** Sends a ping frame. Absent where the runtime keeps connections alive itself (Deno). */
   ping?(): void;
   /**
+   * Stop and restart reading the socket, so TCP slows the client down (flow control). Absent where
+   * the runtime cannot (Deno). Frames the runtime had already read may still arrive after `pause`.
+   */
+  pause?(): void;
+  resume?(): void;
+  /**
    * Where the runtime fans a frame out to many sockets natively (Bun's topics): `subscribe` and
    * `unsubscribe` this socket, and `hub.publish` to every subscribed socket at once.
    */
@@ -76,6 +83,8 @@ export interface Transport {
   readonly bufferedAmount: number;
   /** The peer's address, read when asked for (absent where the runtime does not tell). */
   readonly remoteAddress?: RemoteAddress | undefined;
+  /** The server's counters (shared by its transports); absent outside a server (wsloop/testing). */
+  readonly stats?: Stats | undefined;
 }
 
 /** A runtime's own topics, such as Bun's `ws.subscribe` and `server.publish`. */
@@ -142,6 +151,9 @@ export class LiveConnection implements Connection {
   close(code: number, reason: string): void {
     this.open = false;
     if (this.#gone || this.#graceTimer !== undefined) return;
+    // The server closes first: its code is the one counted (not the client's echo), and null marks it.
+    this.#graceTimer = null;
+    this.transport.stats?.closed(code, this);
     try {
       this.transport.close(code, reason);
     } catch {
@@ -160,11 +172,12 @@ export class LiveConnection implements Connection {
     unref(this.#graceTimer);
   }
 
-  /** The runtime reported the socket closed. */
-  closed(): void {
+  /** The runtime reported the socket closed with `code`. */
+  closed(code: number): void {
+    if (!this.#gone && this.#graceTimer === undefined) this.transport.stats?.closed(code, this);
     this.open = false;
     this.#gone = true;
-    clearTimeout(this.#graceTimer);
+    clearTimeout(this.#graceTimer ?? undefined);
   }
 
   /** Leaves every topic it joined (its loop ended). */
@@ -175,7 +188,8 @@ export class LiveConnection implements Connection {
 
   #id: number | string;
   #gone = false;
-  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** null from the server's close until the grace timer is set. */
+  #graceTimer: ReturnType<typeof setTimeout> | null | undefined;
 }
 
 /** How long a client the server closed gets to finish the closing handshake before it is dropped. */
@@ -235,10 +249,13 @@ export function send(live: LiveConnection, data: string | Uint8Array): Result<vo
 
 function refuse(live: LiveConnection, data: string | Uint8Array, bufferedAmount: number): Result<void, SendError> {
   live.refused += typeof data === "string" ? utf8Length(data) : data.byteLength;
+  const stats = live.transport.stats;
   if (bufferedAmount + live.refused > live.limits.slowConsumerLimit) {
+    if (stats) stats.slowConsumers++;
     live.owner.closeWith(1008, "Slow consumer");
     return CLOSED;
   }
+  if (stats) stats.backpressure++;
   return { ok: false, error: { type: "backpressure", bufferedAmount } };
 }
 

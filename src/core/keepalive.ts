@@ -1,5 +1,8 @@
 import type { Transport } from "./connection.ts";
 
+/** The connection's loop: closes an idle connection, and says while its socket is not being read. */
+type Owner = { closeWith(code: number, reason: string): void; readonly mailbox?: { readonly paused: boolean } | undefined };
+
 /**
  * Liveness of one connection: when the client was last heard from, and whether it owes a pong.
  * Connections with the same idle timeout share one timer, so an idle socket costs no timer of its own.
@@ -11,7 +14,7 @@ export class Liveness {
   constructor(
     readonly transport: Transport & { ping(): void },
     /** Told to close once the client has been silent for the whole idle timeout (the connection's loop). */
-    readonly owner: { closeWith(code: number, reason: string): void },
+    readonly owner: Owner,
     readonly sweep: Sweep,
   ) {}
 
@@ -48,6 +51,8 @@ class Sweep {
     const now = Date.now();
     const half = this.timeoutMs / 2;
     for (const liveness of this.watched) {
+      // Reading is paused (flow control): the client's silence, pongs included, is the server's doing.
+      if (liveness.owner.mailbox?.paused) liveness.heard();
       const silent = now - liveness.lastHeard;
       if (silent >= this.timeoutMs) liveness.owner.closeWith(1001, "Idle timeout");
       else if (silent >= half && !liveness.pinged) {
@@ -68,11 +73,7 @@ const sweeps = new Map<number, Sweep>();
  * Watches a connection that can ping (`transport.ping`) with `idleTimeout` seconds (0: none): a ping
  * after half of it in silence, `owner.closeWith(1001)` at the full timeout. Undefined when not watched.
  */
-export function keepAlive(
-  transport: Transport,
-  idleTimeout: number,
-  owner: { closeWith(code: number, reason: string): void },
-): Liveness | undefined {
+export function keepAlive(transport: Transport, idleTimeout: number, owner: Owner): Liveness | undefined {
   if (idleTimeout <= 0 || !transport.ping) return undefined;
   const timeoutMs = idleTimeout * 1000;
   let sweep = sweeps.get(timeoutMs);

@@ -3,6 +3,12 @@ import { unref } from "./keepalive.ts";
 /** Consumed slots kept before they are dropped in one splice. */
 const COMPACT_AFTER = 2048;
 
+/** What fills a mailbox and can be told to stop for a while: reading the client's socket. */
+export interface Producer {
+  pause(): void;
+  resume(): void;
+}
+
 /**
  * A loop's queue of mail, first in first out, with what it weighs. Once sealed it takes no more:
  * its terminal mail comes last. Its array is reused, not reallocated per item.
@@ -18,6 +24,9 @@ export class Mailbox<T> {
   terminal: T | undefined;
   /** Items dropped because they were still queued `drainMs` after the seal. */
   dropped = 0;
+  /** The producer while it is paused, resumed once the weight is below `#resumeAt` (or at the seal). */
+  #paused: Producer | undefined;
+  #resumeAt = 0;
 
   /** How many items are queued. */
   get size(): number {
@@ -40,6 +49,7 @@ export class Mailbox<T> {
     }
     const item = slots[head] as T;
     this.bytes -= slots[head + 1] as number;
+    if (this.#paused !== undefined && this.bytes < this.#resumeAt) this.#resume();
     slots[head] = undefined;
     this.#head = head + 2;
     if (head >= COMPACT_AFTER && head * 2 >= slots.length) {
@@ -55,6 +65,8 @@ export class Mailbox<T> {
    */
   seal(terminal: T, drainMs?: number): void {
     this.terminal = terminal;
+    // The closing handshake needs the client's close frame: reading resumes.
+    this.#resume();
     if (drainMs !== undefined && this.size > 0) {
       this.#drainTimer = setTimeout(() => {
         this.dropped = Math.max(0, this.size - 1);
@@ -70,7 +82,31 @@ export class Mailbox<T> {
   clear(): number {
     clearTimeout(this.#drainTimer);
     this.#reset();
+    this.#resume();
     return this.dropped;
+  }
+
+  /**
+   * Stops `producer` until the weight drops below `resumeAt` (flow control: TCP then slows the
+   * client down). False when it is paused already, or the mailbox is sealed.
+   */
+  pause(producer: Producer, resumeAt: number): boolean {
+    if (this.#paused !== undefined || this.terminal !== undefined) return false;
+    this.#paused = producer;
+    this.#resumeAt = resumeAt;
+    producer.pause();
+    return true;
+  }
+
+  /** True while the producer is paused. */
+  get paused(): boolean {
+    return this.#paused !== undefined;
+  }
+
+  #resume(): void {
+    const producer = this.#paused;
+    this.#paused = undefined;
+    producer?.resume();
   }
 
   #reset(): void {

@@ -1,4 +1,4 @@
-import type { Message } from "./message.ts";
+import type { Message, Notice } from "./message.ts";
 
 /**
  * Where a connection's loop is (and the mail that ends it). Each transition is made in one place in session.ts; user code runs
@@ -25,5 +25,7 @@ export type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** The mailbox's last mail when the loop ends without a closed notice (stopConnection, a failure). */
 export const END = Object.freeze({ type: "end" as const });
+/** Any message a loop handles, notices included. */
+export type AnyMessage = Message<unknown, Notice>;
 /** What a loop's mailbox holds: messages for onMessage, then its closed notice or END. */
-export type Mail = Message<unknown> | typeof END;
+export type Mail = AnyMessage | typeof END;

@@ -1,18 +1,17 @@
 import { ActionImpl, notAnAction, STOP } from "./action.ts";
 import { LiveConnection, nextConnectionSerial, type Transport } from "./connection.ts";
+import { admit, enqueue } from "./flow.ts";
 import { keepAlive, type Liveness } from "./keepalive.ts";
 import { Mailbox } from "./mailbox.ts";
-import type { Message } from "./message.ts";
-import { END, type Mail, Phase } from "./phase.ts";
+import { type AnyMessage, END, type Mail, Phase } from "./phase.ts";
 import { reportError } from "./report.ts";
 import type { Selector } from "./selector.ts";
-import { MESSAGE_OVERHEAD, messageSize, textExceeds } from "./size.ts";
+import { textExceeds } from "./size.ts";
+import { onMessage } from "./stats.ts";
 import { type SelectorOwner, Subscription } from "./subscription.ts";
 import { isThenable, whenSettled } from "./thenable.ts";
-import type { PendingUpgrade, UpgradeOptions } from "./upgrade.ts";
+import type { AnyOptions, PendingUpgrade } from "./upgrade.ts";
 import { Waiters } from "./waiters.ts";
-
-type AnyMessage = Message<unknown>;
 
 /** The functions a session hands to queueMicrotask and to a handler's promise, made once when first needed. */
 type Callbacks = Record<"turn" | "resume" | "reject", (value?: unknown) => void>;
@@ -25,7 +24,7 @@ type Callbacks = Record<"turn" | "resume" | "reject", (value?: unknown) => void>
  */
 export class Session implements SelectorOwner {
   readonly connection: LiveConnection;
-  readonly #options: UpgradeOptions<unknown, unknown, unknown>;
+  readonly #options: AnyOptions;
   readonly #onFinish: ((session: Session) => void) | undefined;
   /** Made at the first mail that has to wait: an idle connection, whose frames are handled at once, has none. */
   #mailbox: Mailbox<Mail> | undefined;
@@ -81,7 +80,7 @@ export class Session implements SelectorOwner {
 
   /** The socket closed underneath, for any reason: the closed notice goes behind what is queued. */
   closed(code: number, reason: string): void {
-    this.connection.closed();
+    this.connection.closed(code);
     if (!this.#mailbox?.terminal) this.#seal({ type: "closed", code, reason });
   }
 
@@ -116,9 +115,9 @@ export class Session implements SelectorOwner {
     return this.#state;
   }
 
-  /** What the queued messages weigh (see maxQueuedBytes). */
-  get queuedBytes(): number {
-    return this.#mailbox?.bytes ?? 0;
+  /** What is queued (`bytes`: its weight, see maxQueuedBytes) and whether reading is `paused`; none until mail waited. */
+  get mailbox(): { readonly bytes: number; readonly paused: boolean } | undefined {
+    return this.#mailbox;
   }
 
   /** True once `onClose` has been called (it never is when `onInit` failed). */
@@ -126,10 +125,12 @@ export class Session implements SelectorOwner {
     return this.#phase >= Phase.CLOSING && this.#hasState;
   }
 
-  #frame(message: AnyMessage, tooLarge: boolean): void {
+  #frame(frame: AnyMessage, tooLarge: boolean): void {
     this.#liveness?.heard();
     if (this.#mailbox?.terminal) return;
+    const message = this.connection.limits.rateRule === undefined ? frame : admit(frame, this.connection);
     if (tooLarge) this.closeWith(1009, "Message Too Big");
+    else if (message === undefined) this.closeWith(1008, "Rate limit exceeded");
     // A frame comes from the runtime's I/O callback, never from user code: with nothing queued or
     // running, this is the loop's turn, taken at once without a trip through the mailbox.
     else if (this.#phase === Phase.IDLE) this.#turn(message);
@@ -138,9 +139,8 @@ export class Session implements SelectorOwner {
 
   #enqueue(message: AnyMessage): void {
     this.#mailbox ??= new Mailbox<Mail>();
-    const bytes = this.#mailbox.push(message, messageSize(message) + MESSAGE_OVERHEAD);
     // Whoever fills it (a client outrunning an async handler, a topic busier than it) is stopped here.
-    if (bytes > this.connection.limits.maxQueuedBytes) this.closeWith(1008, "Too many queued messages");
+    if (!enqueue(this.#mailbox, message, this.connection)) this.closeWith(1008, "Too many queued messages");
     else if (this.#phase === Phase.IDLE) this.#schedule();
   }
 
@@ -172,7 +172,7 @@ export class Session implements SelectorOwner {
     if (mail.type === "end") return this.#end();
     let result: unknown;
     try {
-      result = this.#options.onMessage(this.#state, mail, this.connection, this.#options.dependencies);
+      result = onMessage(this.#options, this.#state, mail, this.connection);
     } catch (error) {
       return this.#failed(mail, error);
     }

@@ -1,4 +1,4 @@
-import type { Message } from "./message.ts";
+import type { Message, Notice } from "./message.ts";
 
 /** Bytes `text` takes as UTF-8, without allocating. */
 export function utf8Length(text: string): number {
@@ -34,7 +34,8 @@ export const MESSAGE_OVERHEAD = 256;
 const SHORT_TEXT = 16;
 
 /** Payload bytes of a message: UTF-8 for text, the bytes for binary and for selector values that are text or bytes. */
-export function messageSize(message: Message<unknown>): number {
+export function messageSize(message: Message<unknown, Notice>): number {
+  if (message.type === "rate_limited") return messageSize(message.message);
   const payload =
     message.type === "text"
       ? message.text

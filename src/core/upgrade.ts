@@ -1,8 +1,10 @@
 import type { Action } from "./action.ts";
 import type { Connection } from "./connection.ts";
+import { flowOf } from "./flow.ts";
 import { header } from "./header.ts";
-import type { Message } from "./message.ts";
+import type { Message, Notice } from "./message.ts";
 import { type ProxyTrust, proxyTrustOf, type TrustedProxies } from "./proxies.ts";
+import { type RateLimit, type RateRule, rateRuleOf } from "./rate-limit.ts";
 import { responseHeadersOf } from "./response-headers.ts";
 import type { Selector } from "./selector.ts";
 
@@ -42,7 +44,7 @@ export type MessageHandler<State, Custom, Deps, M = Message<Custom>> = (
  * };
  * ```
  */
-export interface UpgradeOptions<State, Custom, Deps> {
+export interface UpgradeOptions<State, Custom, Deps, Notices extends Notice = never> {
   /** Passed to every handler, so handlers can be plain module-level functions. */
   dependencies: Deps;
   /** Runs once when the socket opens: the initial state and, optionally, a selector of custom messages. */
@@ -51,7 +53,7 @@ export interface UpgradeOptions<State, Custom, Deps> {
     deps: Deps,
   ) => readonly [State, Selector<Custom>?] | Promise<readonly [State, Selector<Custom>?]>;
   /** Runs for each message, one at a time, in order; returns the next step. */
-  onMessage: MessageHandler<State, Custom, Deps>;
+  onMessage: MessageHandler<State, Custom, Deps, Message<Custom, Notices>>;
   /** Runs exactly once after the socket closed, with the last state. */
   onClose: (state: State, deps: Deps) => void | Promise<void>;
   /** Subprotocols this endpoint speaks; the first one the client offers that is listed here is chosen. */
@@ -111,6 +113,23 @@ export interface UpgradeOptions<State, Custom, Deps> {
   trustedProxies?: TrustedProxies;
   /** Gets what a handler threw (default: console.error). The socket is closed with 1011. */
   onError?: (error: unknown, connection: Connection) => void;
+
+  // Flow control and abuse limits.
+  /**
+   * Queued bytes (weighed as for maxQueuedBytes) at which wsloop stops reading the client's
+   * socket where the runtime can (Node, Bun; not Deno): TCP then slows a client that sends faster
+   * than the handler keeps up, instead of the queue growing to maxQueuedBytes and a 1008 close.
+   * Reading resumes below resumeReadingAt. Default 1 MiB (at most half of maxQueuedBytes).
+   */
+  pauseReadingAt?: number;
+  /** Queued bytes below which reading resumes (default: half of pauseReadingAt). */
+  resumeReadingAt?: number;
+  /**
+   * A per-connection token bucket on the client's frames, e.g. `{ messagesPerSecond: 20 }`
+   * (default: none). A frame over it closes the socket with 1008, or with `exceeded: "message"`
+   * reaches the handler as `{ type: "rate_limited", message }`.
+   */
+  rateLimit?: RateLimit<Notices>;
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
@@ -137,14 +156,20 @@ export interface Limits {
   readonly closeTimeout: number;
   /** Whom X-Forwarded-For is believed from (trustedProxies, parsed), for clientAddress. */
   readonly proxies: ProxyTrust | undefined;
+  readonly pauseReadingAt: number;
+  readonly resumeReadingAt: number;
+  readonly rateRule: RateRule | undefined;
 }
+
+/** The options of any endpoint, as a loop holds them. */
+export type AnyOptions = UpgradeOptions<unknown, unknown, unknown, Notice>;
 
 /** An accepted upgrade waiting for its socket: what an adapter reads off the marker Response. */
 export class PendingUpgrade {
   constructor(
     readonly request: Request,
     readonly protocol: string,
-    readonly options: UpgradeOptions<unknown, unknown, unknown>,
+    readonly options: AnyOptions,
     readonly limits: Limits,
     /** Extra headers for the 101 response, validated. */
     readonly headers: Headers | undefined = undefined,
@@ -171,8 +196,11 @@ type Marked = { [kUpgrade]?: PendingUpgrade };
  * }
  * ```
  */
-export function upgradeWebSocket<State, Custom, Deps>(request: Request, options: UpgradeOptions<State, Custom, Deps>): Response {
-  const limits = limitsOf(options);
+export function upgradeWebSocket<State, Custom, Deps, Notices extends Notice = never>(
+  request: Request,
+  options: UpgradeOptions<State, Custom, Deps, Notices>,
+): Response {
+  const limits = limitsOf(options as LimitOptions);
   const allowedOrigins = originsOf(options.allowedOrigins);
   const headers = responseHeadersOf(options.headers);
   const refusal = refuseHandshake(request);
@@ -186,13 +214,7 @@ export function upgradeWebSocket<State, Custom, Deps>(request: Request, options:
     });
   }
   const protocol = chooseProtocol(header(request, "sec-websocket-protocol"), options.protocols);
-  const pending = new PendingUpgrade(
-    request,
-    protocol,
-    options as unknown as UpgradeOptions<unknown, unknown, unknown>,
-    limits,
-    headers,
-  );
+  const pending = new PendingUpgrade(request, protocol, options as unknown as AnyOptions, limits, headers);
   // A server without a wsloop adapter sends this as it is; its status text tells the developer why.
   // No body: on Node a Response with one costs ~13 µs, paid on every connection.
   const response = new Response(null, {
@@ -314,7 +336,7 @@ function originOf(entry: string): string {
 }
 
 type LimitOptions = Pick<
-  UpgradeOptions<unknown, unknown, unknown>,
+  UpgradeOptions<unknown, unknown, unknown, Notice>,
   | "maxMessageSize"
   | "maxBufferedAmount"
   | "slowConsumerLimit"
@@ -322,6 +344,9 @@ type LimitOptions = Pick<
   | "idleTimeout"
   | "closeTimeout"
   | "trustedProxies"
+  | "pauseReadingAt"
+  | "resumeReadingAt"
+  | "rateLimit"
 >;
 
 function limitsOf(options: LimitOptions): Limits {
@@ -341,6 +366,8 @@ function limitsOf(options: LimitOptions): Limits {
     throw new RangeError(`upgradeWebSocket: idleTimeout must be a number of seconds from 0 to ${MAX_IDLE_TIMEOUT}`);
   const closeTimeout = timerSeconds("closeTimeout", options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
   const proxies = proxyTrustOf(options.trustedProxies);
+  const { pauseReadingAt, resumeReadingAt } = flowOf(options, maxQueuedBytes);
+  const rateRule = rateRuleOf(options.rateLimit);
   // Each connection keeps its limits: connections with the same ones share one object.
   const last = lastLimits;
   if (
@@ -350,10 +377,24 @@ function limitsOf(options: LimitOptions): Limits {
     last.maxQueuedBytes === maxQueuedBytes &&
     last.idleTimeout === idleTimeout &&
     last.closeTimeout === closeTimeout &&
-    last.proxies === proxies
+    last.proxies === proxies &&
+    last.pauseReadingAt === pauseReadingAt &&
+    last.resumeReadingAt === resumeReadingAt &&
+    last.rateRule === rateRule
   )
     return last;
-  lastLimits = { maxMessageSize, maxBufferedAmount, slowConsumerLimit, maxQueuedBytes, idleTimeout, closeTimeout, proxies };
+  lastLimits = {
+    maxMessageSize,
+    maxBufferedAmount,
+    slowConsumerLimit,
+    maxQueuedBytes,
+    idleTimeout,
+    closeTimeout,
+    proxies,
+    pauseReadingAt,
+    resumeReadingAt,
+    rateRule,
+  };
   return lastLimits;
 }
 

@@ -1,6 +1,6 @@
 // The examples as shipped in examples/RUNTIME/server.ts (memory broker), on each runtime.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { open } from "../matrix/client.ts";
+import { eventually, open } from "../matrix/client.ts";
 import { type FixtureServer, type MatrixRuntime, startScript } from "../matrix/server.ts";
 
 const runtimes: MatrixRuntime[] = ["node", "bun", "deno", "cloudflare"];
@@ -69,6 +69,31 @@ describe.each(runtimes)("examples on %s", (runtime) => {
     expect(await client.ask("hi")).toBe("Anonymous: hi");
     expect(client.messages).toEqual(["Anonymous: hi"]);
     client.socket.close();
+  });
+
+  it("serves stats() as Prometheus text at /metrics", async () => {
+    const scrape = async () => {
+      const response = await fetch(`${server.http}/metrics`);
+      expect(response.headers.get("content-type")).toContain("text/plain");
+      const text = await response.text();
+      expect(text).toContain("# TYPE wsloop_connections gauge");
+      // "name{labels} value" lines, comments aside.
+      const samples = text.split("\n").filter((line) => line && !line.startsWith("#"));
+      return new Map(
+        samples.map((line) => [line.slice(0, line.lastIndexOf(" ")), Number(line.slice(line.lastIndexOf(" ") + 1))]),
+      );
+    };
+    // The sockets of the tests before may still be closing.
+    await eventually(async () => (await scrape()).get("wsloop_connections") === 0);
+    const before = await scrape();
+    const client = await open(`${server.ws}/ws?user=Mo`);
+    expect(await client.ask("hi")).toBe("Mo: hi");
+    const during = await scrape();
+    expect(during.get("wsloop_connections")).toBe(1);
+    expect((during.get("wsloop_messages_received_total") ?? 0) - (before.get("wsloop_messages_received_total") ?? 0)).toBe(1);
+    expect(during.get('wsloop_handler_seconds_bucket{le="+Inf"}')).toBe(during.get("wsloop_handler_seconds_count"));
+    client.socket.close(1000);
+    await client.closed;
   });
 
   it("answers a plain GET /ws with 426", async () => {

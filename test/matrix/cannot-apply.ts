@@ -15,6 +15,14 @@ const CANNOT_APPLY: Partial<Record<MatrixRuntime, Record<string, string>>> = {
       "a Worker is not told the peer's address (Cloudflare passes the client's IP as the CF-Connecting-IP request header); connection.remoteAddress is undefined there",
     "ignores X-Forwarded-For unless the peer is a trusted proxy":
       "with no peer address there is no proxy to trust: read CF-Connecting-IP from connection.request instead",
+    "counts in stats(): upgrades accepted and refused, messages and bytes both ways, closes by code, handler time":
+      "a Worker has no server whose stats() could be read: Cloudflare's own analytics count its requests",
+    "closes a client blasting 100,000 messages at a slow handler with 1008 at maxQueuedBytes (the runtime cannot stop reading a socket)":
+      "the case reads the server's stats(), which a Worker does not have; the queue bound itself is the core's, tested in memory",
+    "refuses past the caps with 429 / 503 and Retry-After, times out a slow fetch with 503, and traces":
+      "connection caps, upgradeTimeout and telemetry are serve() options, and a Worker has no serve(): Cloudflare limits connections itself",
+    "spreads the 1001 closes of 50 sockets over the window, and resolves after every onClose":
+      "a Worker has no server to close: Cloudflare ends the sockets when it replaces or evicts the isolate",
     "does not negotiate permessage-deflate by default, though the client offers it":
       "workerd negotiates permessage-deflate itself when the client offers it; the compression option does not apply",
   },

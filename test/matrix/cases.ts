@@ -6,6 +6,7 @@ import { caseOn } from "./cannot-apply.ts";
 import { type Client, eventually, open } from "./client.ts";
 import { defineCompression } from "./compression.ts";
 import { defineFaults } from "./faults.ts";
+import { defineFlow } from "./flow.ts";
 import { defineHandshake } from "./handshake.ts";
 import { type FixtureServer, type MatrixRuntime, startServer } from "./server.ts";
 
@@ -195,6 +196,7 @@ export function defineMatrix(runtime: MatrixRuntime): void {
     defineFaults(runtime, () => server);
     defineHandshake(runtime, () => server);
     defineCompression(runtime, () => server);
+    defineFlow(runtime, () => server);
 
     it("closes 500 open sockets with 1001 on server close() and runs each onClose before it resolves", async () => {
       const own = await startServer(runtime);

@@ -6,6 +6,6 @@ import { createApp } from "../fixture/app.ts";
 const runtime = globalThis as { Bun?: unknown; Deno?: unknown };
 const adapter = runtime.Bun ? "bun" : runtime.Deno ? "deno" : "node";
 const { serve } = (await import(`../../src/adapters/${adapter}.ts`)) as { serve: (options: ServeOptions) => Promise<Server> };
-const app = createApp({ shutdown: () => {} });
+const app = createApp({ shutdown: () => {}, serverStats: () => undefined });
 const server = await serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: "127.0.0.1" });
 console.log(`READY ${server.port}`);

@@ -3,13 +3,15 @@
 // delays, throws and rejections. Whatever happens: each source's order is kept, no two handlers of
 // one connection overlap, nothing runs after onClose, onClose runs once (never after a failed
 // onInit), every subscription, membership and registry entry is released, and the queue stays
-// within its bound.
+// within its bound. Flow control: reading is paused whenever the queue weighs pauseReadingAt or
+// more, resumed only below resumeReadingAt (or once the loop ends), never paused at the end; and a
+// client that honours the pause is never closed and loses nothing.
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Transport } from "../../src/core/connection.ts";
 import { Session } from "../../src/core/session.ts";
 import { MESSAGE_OVERHEAD } from "../../src/core/size.ts";
-import { takeUpgrade } from "../../src/core/upgrade.ts";
+import { type Limits, takeUpgrade } from "../../src/core/upgrade.ts";
 import {
   type Action,
   continueConnection,
@@ -206,10 +208,12 @@ async function run(initKind: string, commands: Command[]): Promise<void> {
   });
   const pending = takeUpgrade(request, response);
   if (!pending) throw new Error("no upgrade");
+  const flow = watchFlow(pending.limits, () => session);
   const transport: Transport & { bufferedAmount: number } = {
     send: () => true,
     close: () => {},
     terminate: () => {},
+    ...flow.producer,
     bufferedAmount: 0,
   };
   const session = new Session(pending, transport, (s) => registry.delete(s));
@@ -255,12 +259,15 @@ async function run(initKind: string, commands: Command[]): Promise<void> {
         await vi.advanceTimersByTimeAsync(step.ms);
         break;
     }
-    expect(session.queuedBytes).toBeLessThanOrEqual(MAX_QUEUED + maxWeight);
+    expect(session.mailbox?.bytes ?? 0).toBeLessThanOrEqual(MAX_QUEUED + maxWeight);
+    flow.check();
   }
   session.closed(1006, "");
   for (let i = 0; i < 100 && registry.size > 0; i++) await vi.advanceTimersByTimeAsync(100);
 
   expect(registry.size).toBe(0);
+  expect(flow.paused).toBe(false);
+  expect(flow.violations).toEqual([]);
   expect(seen.overlapped).toBe(false);
   expect(seen.afterClose).toBe(false);
   const initFailed = initKind === "throw" || initKind === "reject";
@@ -277,6 +284,118 @@ async function run(initKind: string, commands: Command[]): Promise<void> {
   expect(broker.memberCount("room")).toBe(0);
 }
 
+/**
+ * A transport's pause and resume that record what the loop asked for, and the flow-control
+ * invariants it broke: paused only at pauseReadingAt or more, resumed only below resumeReadingAt
+ * or once the loop ends, never twice in a row, and paused whenever the queue is at pauseReadingAt.
+ */
+function watchFlow(limits: Limits, session: () => Session) {
+  const state = {
+    paused: false,
+    pauses: 0,
+    violations: [] as string[],
+    onResume: () => {},
+    producer: {
+      pause() {
+        const bytes = session().mailbox?.bytes ?? 0;
+        if (state.paused) state.violations.push("paused twice");
+        if (bytes < limits.pauseReadingAt) state.violations.push(`paused at ${bytes} bytes`);
+        state.paused = true;
+        state.pauses++;
+      },
+      resume() {
+        const bytes = session().mailbox?.bytes ?? 0;
+        if (!state.paused) state.violations.push("resumed while reading");
+        if (!session().ending && bytes >= limits.resumeReadingAt) state.violations.push(`resumed at ${bytes} bytes`);
+        state.paused = false;
+        state.onResume();
+      },
+    },
+    /** Between steps: paused exactly while a live loop's queue has not gone below resumeReadingAt since it reached pauseReadingAt. */
+    check() {
+      const bytes = session().mailbox?.bytes ?? 0;
+      if (session().ending) return;
+      if (bytes >= limits.pauseReadingAt && !state.paused) state.violations.push(`reading at ${bytes} bytes`);
+      if (state.paused && bytes < limits.resumeReadingAt) state.violations.push(`paused at ${bytes} bytes, below low water`);
+    },
+  };
+  return state;
+}
+
+/**
+ * A client that honours flow control, as TCP makes it: it stops sending while reading is paused,
+ * except for the `chunk` frames the runtime had read already. With a queue bound above
+ * pauseReadingAt plus that chunk, nobody is closed and every frame is handled once, in order.
+ */
+async function runHonest(frames: { size: number; ms: number }[], chunk: number): Promise<void> {
+  const handled: number[] = [];
+  let running = 0;
+  let overlapped = false;
+  const request = upgradeRequest();
+  const response = upgradeWebSocket(request, {
+    dependencies: null,
+    maxMessageSize: 256,
+    maxQueuedBytes: 4096 + 10 * 512,
+    pauseReadingAt: 4096,
+    resumeReadingAt: 2048,
+    idleTimeout: 0,
+    onInit: (): [null] => [null],
+    onMessage: (state: null, message: Message<never>) => {
+      if (message.type !== "text") return continueConnection(state);
+      if (running++ > 0) overlapped = true;
+      const seq = Number(message.text.split(":")[0]);
+      const ms = frames[seq]?.ms ?? -1;
+      const done = () => {
+        running--;
+        handled.push(seq);
+        return continueConnection(state);
+      };
+      // A negative delay: a synchronous handler.
+      return ms < 0 ? done() : new Promise<Action<null, never>>((resolve) => setTimeout(() => resolve(done()), ms));
+    },
+    onClose: () => {},
+  });
+  const pending = takeUpgrade(request, response);
+  if (!pending) throw new Error("no upgrade");
+  const flow = watchFlow(pending.limits, () => session);
+  let closedWith: number | undefined;
+  const transport: Transport = {
+    send: () => true,
+    close: (code) => {
+      closedWith = code;
+    },
+    terminate: () => {},
+    ...flow.producer,
+    bufferedAmount: 0,
+  };
+  const session = new Session(pending, transport);
+  session.start();
+  let next = 0;
+  const pump = () => {
+    let extra = chunk;
+    while (next < frames.length && (!flow.paused || extra-- > 0)) {
+      session.text(`${next}:${"z".repeat(frames[next]?.size ?? 0)}`);
+      next++;
+      flow.check();
+    }
+  };
+  // Reading resumes in a later turn of the event loop, as on a runtime.
+  flow.onResume = () => void setTimeout(pump, 0);
+  pump();
+  for (let i = 0; i < 10_000 && (handled.length < frames.length || next < frames.length); i++) {
+    await vi.advanceTimersByTimeAsync(5);
+    flow.check();
+  }
+  expect(closedWith).toBeUndefined();
+  expect(handled).toEqual(frames.map((_, i) => i));
+  expect(overlapped).toBe(false);
+  expect(flow.paused).toBe(false);
+  expect(flow.violations).toEqual([]);
+  session.closed(1000, "");
+  await vi.advanceTimersByTimeAsync(0);
+  expect(session.closeCalled).toBe(true);
+}
+
 describe("the loop under random interleavings", () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -285,10 +404,20 @@ describe("the loop under random interleavings", () => {
     vi.useRealTimers();
   });
 
-  it("keeps order, one handler at a time, onClose once, and releases everything", async () => {
+  it("keeps order, one handler at a time, onClose once, pauses reading by the marks, and releases everything", async () => {
     await fc.assert(
       fc.asyncProperty(init, fc.array(command, { maxLength: 60 }), (initKind, commands) => run(initKind, commands)),
       { numRuns: Number(process.env.LOOP_PROPERTY_RUNS ?? 1500) },
+    );
+  }, 120_000);
+
+  it("never closes a client that honours the pause, and handles each of its frames once, in order", async () => {
+    const frame = fc.record({ size: fc.integer({ min: 0, max: 200 }), ms: fc.integer({ min: -1, max: 4 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 150 }), fc.integer({ min: 0, max: 8 }), (frames, chunk) =>
+        runHonest(frames, chunk),
+      ),
+      { numRuns: Number(process.env.LOOP_PROPERTY_RUNS ?? 1500) / 5 },
     );
   }, 120_000);
 });

@@ -1,0 +1,119 @@
+import type { Message, Notice, RateLimited } from "./message.ts";
+import { utf8Length } from "./size.ts";
+
+/**
+ * A per-connection rate limit on the client's frames (text and binary; not pings), as a token
+ * bucket: on average `messagesPerSecond` and/or `bytesPerSecond`, with bursts up to
+ * `messageBurst` / `byteBurst` at once.
+ *
+ * @example
+ * ```ts
+ * const rateLimit: RateLimit = { messagesPerSecond: 20, messageBurst: 50, bytesPerSecond: 64 * 1024 };
+ * ```
+ */
+export interface RateLimit<Notices extends Notice = never> {
+  /** Frames per second on average (default: not limited). */
+  messagesPerSecond?: number;
+  /** Frames accepted at once after a quiet spell (default: messagesPerSecond, one second's worth). */
+  messageBurst?: number;
+  /**
+   * UTF-8 or binary bytes per second on average (default: not limited). A frame is accepted while
+   * the byte bucket is not empty and then takes its whole size, so one large frame may leave the
+   * bucket in debt for a while.
+   */
+  bytesPerSecond?: number;
+  /** Bytes accepted at once after a quiet spell (default: bytesPerSecond). */
+  byteBurst?: number;
+  /**
+   * What a frame over the limit does: `"close"` (default) closes the socket with 1008;
+   * `"message"` hands it to `onMessage` as `{ type: "rate_limited", message }` instead, in its
+   * place in the order, for the handler to decide. `"message"` needs a handler that takes
+   * `Message<Custom, RateLimited>`.
+   */
+  exceeded?: [RateLimited] extends [Notices] ? "close" | "message" : "close";
+}
+
+/**
+ * A RateLimit validated, with its defaults filled in; shared by the connections of an endpoint.
+ * What is not limited has rate 0 and an infinite burst: its tokens stay infinite without a branch.
+ */
+export interface RateRule {
+  readonly messagesPerSecond: number;
+  readonly messageBurst: number;
+  readonly bytesPerSecond: number;
+  readonly byteBurst: number;
+  /** True for exceeded: "message". */
+  readonly deliver: boolean;
+}
+
+// Per rateLimit object, like allowedOrigins: the connections of an endpoint share one rule, and so one Limits.
+const rules = new WeakMap<object, RateRule>();
+
+/** Validates `limit` (a RangeError names what is wrong); undefined when there is none. */
+export function rateRuleOf(limit: RateLimit<Notice> | undefined): RateRule | undefined {
+  if (limit === undefined) return undefined;
+  let rule = rules.get(limit);
+  if (!rule) {
+    rule = validate(limit);
+    rules.set(limit, rule);
+  }
+  return rule;
+}
+
+function validate(limit: RateLimit<Notice>): RateRule {
+  const messagesPerSecond = rate("messagesPerSecond", limit.messagesPerSecond);
+  const bytesPerSecond = rate("bytesPerSecond", limit.bytesPerSecond);
+  if (messagesPerSecond === 0 && bytesPerSecond === 0)
+    throw new RangeError("upgradeWebSocket: rateLimit needs messagesPerSecond or bytesPerSecond");
+  const messageBurst = burst("messageBurst", limit.messageBurst, messagesPerSecond);
+  const byteBurst = burst("byteBurst", limit.byteBurst, bytesPerSecond);
+  const exceeded = limit.exceeded ?? "close";
+  if (exceeded !== "close" && exceeded !== "message")
+    throw new RangeError('upgradeWebSocket: rateLimit.exceeded must be "close" or "message"');
+  return { messagesPerSecond, messageBurst, bytesPerSecond, byteBurst, deliver: exceeded === "message" };
+}
+
+function rate(name: string, value: number | undefined): number {
+  if (value === undefined) return 0;
+  if (!(value > 0 && Number.isFinite(value)))
+    throw new RangeError(`upgradeWebSocket: rateLimit.${name} must be a positive number`);
+  return value;
+}
+
+function burst(name: string, value: number | undefined, perSecond: number): number {
+  if (perSecond === 0) return Infinity;
+  if (value === undefined) return Math.max(perSecond, 1);
+  if (!(value >= 1 && Number.isFinite(value))) throw new RangeError(`upgradeWebSocket: rateLimit.${name} must be at least 1`);
+  return value;
+}
+
+/** One connection's tokens; made at its first frame, and only for an endpoint with a rateLimit. */
+export class TokenBucket {
+  #messages: number;
+  #bytes: number;
+  #at = Date.now();
+
+  constructor(readonly rule: RateRule) {
+    this.#messages = rule.messageBurst;
+    this.#bytes = rule.byteBurst;
+  }
+
+  /** Takes a frame's tokens: false, taking nothing, when it is over the limit. */
+  take(frame: Message<unknown, Notice>): boolean {
+    const rule = this.rule;
+    const now = Date.now();
+    const seconds = (now - this.#at) / 1000;
+    this.#at = now;
+    this.#messages = Math.min(rule.messageBurst, this.#messages + seconds * rule.messagesPerSecond);
+    this.#bytes = Math.min(rule.byteBurst, this.#bytes + seconds * rule.bytesPerSecond);
+    if (this.#messages < 1 || this.#bytes <= 0) return false;
+    this.#messages -= 1;
+    if (rule.bytesPerSecond > 0) this.#bytes -= frameBytes(frame);
+    return true;
+  }
+}
+
+function frameBytes(frame: Message<unknown, Notice>): number {
+  if (frame.type === "text") return utf8Length(frame.text);
+  return frame.type === "binary" ? frame.data.byteLength : 0;
+}
