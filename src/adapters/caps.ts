@@ -2,9 +2,6 @@
 import type { Session } from "../core/session.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
 
-/** How long an accepted upgrade may take to open its socket before its place is given back. */
-const HANDOFF_MS = 2_000;
-
 /**
  * `maxConnections` and `maxConnectionsPerIp` of one server: an upgrade over either is refused
  * (503, 429, with Retry-After) before the app runs and before any socket exists. A place is held
@@ -15,8 +12,11 @@ export class ConnectionCaps {
   readonly #maxPerIp: number;
   /** Places held per address: upgrades in the app's fetch, handed off, and open. */
   readonly #perIp = new Map<string, number>();
-  /** Accepted upgrades whose socket has not opened: an upgrade whose client vanished first never does. */
-  readonly #handoffs = new Map<PendingUpgrade, { address: string | undefined; deadline: number }>();
+  /**
+   * Accepted upgrades whose socket has not opened, with their address: one whose client vanished
+   * first never opens, and the loops release it after a while (see createLoops).
+   */
+  readonly #handoffs = new Map<PendingUpgrade, string | undefined>();
   readonly #open = new Map<Session, string | undefined>();
 
   constructor(maxConnections = Infinity, maxConnectionsPerIp = Infinity) {
@@ -26,10 +26,7 @@ export class ConnectionCaps {
 
   /** The refusal for an upgrade from `address` while `busy` places are taken elsewhere, or undefined: a place is held. */
   admit(address: string | undefined, busy: number): Response | undefined {
-    if (busy + this.#handoffs.size >= this.#max) {
-      this.#expire();
-      if (busy + this.#handoffs.size >= this.#max) return refusal(503, "the server is at its connection limit");
-    }
+    if (busy + this.#handoffs.size >= this.#max) return refusal(503, "the server is at its connection limit");
     if (address !== undefined && this.#maxPerIp !== Infinity) {
       const held = this.#perIp.get(address) ?? 0;
       if (held >= this.#maxPerIp) return refusal(429, "too many connections from this address");
@@ -47,23 +44,23 @@ export class ConnectionCaps {
   }
 
   handedOff(pending: PendingUpgrade, address: string | undefined): void {
-    this.#handoffs.set(pending, { address, deadline: Date.now() + HANDOFF_MS });
+    this.#handoffs.set(pending, address);
   }
 
   opened(pending: PendingUpgrade, session: Session): void {
-    const handoff = this.#handoffs.get(pending);
-    // Expired meanwhile: its place was given back, and this connection is not counted per address.
-    if (!handoff) return;
+    // Released meanwhile (it took too long): its place was given back, and it is not counted per address.
+    if (!this.#handoffs.has(pending)) return;
+    const address = this.#handoffs.get(pending);
     this.#handoffs.delete(pending);
-    if (this.#maxPerIp !== Infinity) this.#open.set(session, handoff.address);
+    if (this.#maxPerIp !== Infinity) this.#open.set(session, address);
   }
 
-  /** An accepted upgrade that will not open (the runtime said so). */
+  /** An accepted upgrade that will not open (the runtime said so, or it took too long). */
   released(pending: PendingUpgrade): void {
-    const handoff = this.#handoffs.get(pending);
-    if (!handoff) return;
+    if (!this.#handoffs.has(pending)) return;
+    const address = this.#handoffs.get(pending);
     this.#handoffs.delete(pending);
-    this.cancel(handoff.address);
+    this.cancel(address);
   }
 
   finished(session: Session): void {
@@ -71,11 +68,6 @@ export class ConnectionCaps {
     const address = this.#open.get(session);
     this.#open.delete(session);
     this.cancel(address);
-  }
-
-  #expire(): void {
-    const now = Date.now();
-    for (const [pending, handoff] of this.#handoffs) if (handoff.deadline < now) this.released(pending);
   }
 }
 

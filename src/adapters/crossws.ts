@@ -15,8 +15,9 @@
 import type { Hooks } from "crossws";
 import { takeUpgrade } from "../core/upgrade.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
-import { closeFromSocket, type PeerOptions, sessionHooks, upgradeOutcome } from "./loops.ts";
+import { type PeerOptions, upgradeOutcome } from "./loops.ts";
 import { keepNodeAddress, nodeAddress } from "./peer-address.ts";
+import { closeFromSocket, sessionHooks } from "./session-hooks.ts";
 
 // The key h3 and crossws' resolvers read the hooks of a request from.
 const kCrosswsHooks = Symbol.for("crossws.hooks");

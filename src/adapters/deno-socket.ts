@@ -1,5 +1,5 @@
 import type { Peer } from "crossws";
-import { socketOf } from "./loops.ts";
+import { socketOf } from "./peer-context.ts";
 
 /**
  * Deno's WebSocket has no terminate (crossws' call throws): closing the socket's resource drops

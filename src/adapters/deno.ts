@@ -12,8 +12,9 @@ import denoAdapter from "crossws/adapters/deno";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
-import { closeFromSocket, createLoops, wsloopNamespace } from "./loops.ts";
+import { createLoops, wsloopNamespace } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
+import { closeFromSocket } from "./session-hooks.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
 export type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";

@@ -1,19 +1,20 @@
+// A server's loops: the app's fetch bound to crossws, its upgrades routed and counted, its sockets
+// tracked for a graceful shutdown.
 import type { Hooks, Peer } from "crossws";
-import { CLOSE_GRACE_MS, type NativeTopics, type RemoteAddress, type Transport } from "../core/connection.ts";
+import { CLOSE_GRACE_MS, type NativeTopics, type RemoteAddress } from "../core/connection.ts";
 import { unref } from "../core/keepalive.ts";
-import { Session } from "../core/session.ts";
+import type { Session } from "../core/session.ts";
 import { type ServerStats, Stats } from "../core/stats.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
-import { ConnectionCaps, timedOut, upgradeTimeoutOf } from "./caps.ts";
+import { ConnectionCaps, refusal, timedOut, upgradeTimeoutOf } from "./caps.ts";
 import { closeInBatches, drainSeconds } from "./drain.ts";
 import { runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
 import { PORT_KEY } from "./peer-address.ts";
+import { KEY } from "./peer-context.ts";
+import { sessionHooks } from "./session-hooks.ts";
 import { loadTelemetry, type Telemetry } from "./telemetry.ts";
 import type { CloseOptions, FetchHandler, ServerLimits } from "./types.ts";
-
-/** The key under which a peer's context holds its PendingUpgrade, then its Session. */
-const KEY = "wsloop";
 
 /** crossws hooks that run wsloop sessions, and the registry a server needs to shut down gracefully. */
 export interface Loops {
@@ -138,7 +139,18 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   // Upgrades whose fetch is still running, and accepted ones whose socket has not opened yet:
   // shutdown waits for both, so a socket cannot open unnoticed after closeAll resolved.
   const running = new Set<Promise<unknown>>();
-  const handedOff = new Set<PendingUpgrade>();
+  // Each with the time after which it is let go: Deno and Bun say nothing of an upgrade whose client
+  // vanished before its socket opened, and it must neither stay here nor hold a place under the caps.
+  const handedOff = new Map<PendingUpgrade, number>();
+
+  /** Lets go of handoffs past their time (the oldest come first: insertion order is time order). */
+  function expireHandoffs(now: number): void {
+    for (const [pending, deadline] of handedOff) {
+      if (deadline > now) return;
+      handedOff.delete(pending);
+      caps?.released(pending);
+    }
+  }
 
   /** Counts a refused upgrade: `response` is what the client gets. */
   function refused(response: Response): Response {
@@ -148,6 +160,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
   async function route(request: Request, address?: string): Promise<Response | PendingUpgrade> {
     if (closing) return refused(shuttingDown());
+    if (handedOff.size > 0) expireHandoffs(Date.now());
     // Over a cap: refused before the app runs and before any socket exists.
     const full = caps?.admit(address, sessions.size + running.size);
     if (full) return refused(full);
@@ -171,7 +184,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     if (!response) return refused(timedOut());
     if (!pending) return refused(response);
     if (closing) return refused(shuttingDown());
-    handedOff.add(pending);
+    handedOff.set(pending, Date.now() + HANDOFF_WAIT_MS);
     caps?.handedOff(pending, address);
     stats.upgradesAccepted++;
     return pending;
@@ -228,8 +241,9 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       clearInterval(resampling);
       await closeInBatches(sessions, windowMs);
       await Promise.all(running);
-      const deadline = Date.now() + HANDOFF_WAIT_MS;
-      while (handedOff.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Each accepted upgrade about to open is waited for until its own deadline.
+      for (expireHandoffs(Date.now()); handedOff.size > 0; expireHandoffs(Date.now()))
+        await new Promise((resolve) => setTimeout(resolve, 10));
       await finishAll(sessions, onError);
       // A client that never answers the close frame would hold its socket (and the server's own
       // shutdown) for as long as the runtime waits, if ever: it is dropped after the grace.
@@ -240,8 +254,9 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   };
 }
 
+/** With Retry-After, like every refusal: a client retrying at once would meet this server again. */
 function shuttingDown(): Response {
-  return new Response("Server shutting down", { status: 503, headers: { "content-type": "text/plain; charset=utf-8" } });
+  return refusal(503, "the server is shutting down");
 }
 
 /**
@@ -269,47 +284,6 @@ async function finishAll(sessions: Set<Session>, onError: (error: unknown) => vo
   for (let left = [...sessions]; left.length > 0; left = [...sessions].filter((session) => !stuck.has(session))) {
     await Promise.all(left.map(waited));
   }
-}
-
-/**
- * crossws reports Deno's close without its code: this reads it off the socket's own close event.
- * Deno says 0 for a connection lost without a close frame, which RFC 6455 calls 1006.
- *
- * Deno keeps a closed socket, with its listeners and so crossws' peer, until its idle timeout
- * (120 s by default): once closed, the peer lets go of everything it holds (the request and its
- * headers, the context, the topics) and the listener removes itself, so only the socket stays.
- */
-export function closeFromSocket(peer: Peer, _session: Session): void {
-  const socket = socketOf(peer) as WebSocket;
-  // One listener for every socket, and the peer in a WeakMap: no closure per connection.
-  closingPeers.set(socket, peer);
-  socket.addEventListener("close", onSocketClose, { once: true });
-}
-
-const closingPeers = new WeakMap<object, Peer>();
-
-function onSocketClose(event: CloseEvent): void {
-  const socket = event.currentTarget as WebSocket;
-  const peer = closingPeers.get(socket);
-  if (!peer) return;
-  closingPeers.delete(socket);
-  // The close hook (crossws' own listener, which ran first) left the session in the context for this.
-  const session = peer.context[KEY];
-  peer.context[KEY] = undefined;
-  if (session instanceof Session) session.closed(event.code || 1006, event.reason);
-  const internal = peer as unknown as {
-    _internal: { ws: WebSocket; namespace?: string; remoteAddress?: string; context?: Record<string, unknown> };
-    _topics?: Set<string>;
-  };
-  // The address stays readable (connection.remoteAddress), as on Node and Bun: the context keeps the port.
-  const { namespace, remoteAddress, context } = internal._internal;
-  internal._internal = { ws: socket, namespace, remoteAddress, context };
-  internal._topics = new Set();
-}
-
-/** The runtime's socket under a crossws peer, without `peer.websocket` (a Proxy, made once and kept). */
-export function socketOf(peer: Peer): object {
-  return (peer as unknown as { _internal: { ws: object } })._internal.ws;
 }
 
 /**
@@ -345,203 +319,4 @@ export function upgradeOutcome(
   const merged = new Headers(headers);
   merged.set("sec-websocket-protocol", "");
   return { ...outcome, headers: merged };
-}
-
-/** What a server tracks of its sockets: for shutdown, and to know when an accepted upgrade opened. */
-export interface Registry {
-  /** Sessions whose loop has not finished. */
-  readonly sessions: Set<Session>;
-  /** Transports the runtime has not reported closed. */
-  readonly sockets: OpenSockets;
-  /** A socket opened for `pending`, and its session is registered. */
-  opened(pending: PendingUpgrade, session: Session): void;
-  /** The session's loop finished (it has left `sessions`). */
-  finished?(session: Session): void;
-}
-
-/** The hooks that run a Session for each peer, from open to close, tracked in `registry` if given. */
-export function sessionHooks(options: PeerOptions, registry?: Registry): Partial<Hooks> {
-  const { watchClose, watchErrors, closeSent } = options;
-  const forget = registry
-    ? (session: Session) => {
-        registry.sessions.delete(session);
-        registry.finished?.(session);
-      }
-    : undefined;
-  const sessions = registry?.sessions;
-  const stats = options.stats;
-  return {
-    open(peer) {
-      const pending = peer.context[KEY] as PendingUpgrade;
-      const transport = !options.canPing
-        ? new PeerTransport(peer, options)
-        : canPause(peer)
-          ? new FlowPeerTransport(peer, options)
-          : new PingingPeerTransport(peer, options);
-      const session = new Session(pending, transport, forget);
-      peer.context[KEY] = session;
-      sessions?.add(session);
-      registry?.sockets.add(peer, transport);
-      registry?.opened(pending, session);
-      options.keepAddress?.(peer);
-      watchClose?.(peer, session);
-      watchErrors?.(peer);
-      // Registered first: a loop that ends inside onInit then leaves the registry as well.
-      session.start();
-    },
-    message(peer, message) {
-      const session = peer.context[KEY] as Session;
-      const data = message.rawData as unknown;
-      if (typeof data === "string") {
-        stats?.received(data);
-        session.text(data);
-      } else {
-        const bytes = toBytes(data);
-        stats?.received(bytes);
-        session.binary(bytes);
-      }
-    },
-    ping(peer) {
-      (peer.context[KEY] as Session).heard();
-    },
-    pong(peer) {
-      (peer.context[KEY] as Session).heard();
-    },
-    close(peer, details) {
-      registry?.sockets.delete(peer);
-      // The adapter's own close listener reports it (and lets go of the session).
-      if (watchClose) return;
-      const session = peer.context[KEY];
-      // The runtime may keep the closed socket (and the peer) for a while: it need not keep the session.
-      peer.context[KEY] = undefined;
-      const sent = closeSent?.(peer);
-      // 1005: the close frame carried no code (RFC 6455 §7.1.5).
-      if (session instanceof Session) session.closed(sent?.code ?? details.code ?? 1005, sent?.reason ?? details.reason ?? "");
-    },
-  };
-}
-
-/**
- * A crossws peer as the loop's Transport: one class, so a connection carries no closures of its
- * own; where the runtime has native topics (Bun), also the peer's side of them.
- */
-class PeerTransport implements Transport, NativeTopics {
-  readonly #options: PeerOptions;
-
-  constructor(
-    protected readonly peer: Peer,
-    options: PeerOptions,
-  ) {
-    this.#options = options;
-  }
-
-  get native(): NativeTopics | undefined {
-    return this.#options.hub ? this : undefined;
-  }
-
-  get hub(): NativeTopics["hub"] {
-    return this.#options.hub as NativeTopics["hub"];
-  }
-
-  /** crossws' subscribe reaches Bun's ws.subscribe. */
-  subscribe(topic: string): void {
-    this.peer.subscribe(topic);
-  }
-
-  unsubscribe(topic: string): void {
-    this.peer.unsubscribe(topic);
-  }
-
-  get remoteAddress(): RemoteAddress | undefined {
-    return this.#options.remoteAddress?.(this.peer);
-  }
-
-  send(data: string | Uint8Array): boolean {
-    const result = this.#options.compress ? this.peer.send(data, COMPRESS) : this.peer.send(data);
-    if (result !== 0 || !this.#options.sendAnswersBytes) {
-      // Counted here rather than in the loop's send: what wsloop/testing runs pays nothing for it.
-      this.#options.stats?.sent(data);
-      return true;
-    }
-    // Bun's 0: a closing or closed socket dropped the frame.
-    if ((this.peer.websocket as { readyState?: number }).readyState !== OPEN) return false;
-    // Open: 0 bytes is what an empty payload takes.
-    if ((typeof data === "string" ? data.length : data.byteLength) === 0) {
-      this.#options.stats?.sent(data);
-      return true;
-    }
-    // Open and dropped: the client is more than Bun's backpressureLimit behind, which is what
-    // slowConsumerLimit is for: the connection is closed with 1008 (and dropped after the grace).
-    (this.peer.context[KEY] as Session).closeWith(1008, "Slow consumer");
-    return false;
-  }
-
-  close(code: number, reason: string): void {
-    this.peer.close(code, reason);
-  }
-
-  terminate(): void {
-    const terminate = this.#options.terminate;
-    if (terminate) terminate(this.peer);
-    else this.peer.terminate();
-  }
-
-  get bufferedAmount(): number {
-    return this.peer.bufferedAmount;
-  }
-
-  /** The server's counters, shared by its transports. */
-  get stats(): Stats | undefined {
-    return this.#options.stats;
-  }
-}
-
-/** For runtimes that can send a ping from JavaScript (Node, Bun): the loop then keeps sockets alive. */
-class PingingPeerTransport extends PeerTransport {
-  ping(): void {
-    this.peer.ping();
-  }
-}
-
-/** crossws' send options asking for compression (Bun compresses only when asked). */
-const COMPRESS = Object.freeze({ compress: true });
-/** The part of a runtime's socket that stops reading: ws' WebSocket (Node), Bun's ServerWebSocket (Bun 1.4 has it). */
-interface Pausable {
-  pause(): void;
-  resume(): void;
-}
-
-function canPause(peer: Peer): boolean {
-  const socket = (peer as unknown as { _internal?: { ws?: Partial<Pausable> } })._internal?.ws;
-  return typeof socket?.pause === "function";
-}
-
-/** Where the runtime can stop reading a socket (ws, Bun): flow control pauses it instead of closing. */
-class FlowPeerTransport extends PingingPeerTransport {
-  pause(): void {
-    try {
-      (socketOf(this.peer) as Pausable).pause();
-    } catch {
-      // The socket is going away; its close reaches the session on its own.
-    }
-  }
-
-  resume(): void {
-    try {
-      (socketOf(this.peer) as Pausable).resume();
-    } catch {
-      // As above.
-    }
-  }
-}
-
-/** WebSocket.OPEN, which not every runtime defines as a global. */
-const OPEN = 1;
-
-/** Node and Bun hand us Buffers (already Uint8Arrays), Deno an ArrayBuffer: neither is copied. */
-function toBytes(data: unknown): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`wsloop: unexpected binary frame type ${Object.prototype.toString.call(data)}`);
 }

@@ -5,10 +5,11 @@ import type { Duplex } from "node:stream";
 import type { Hooks, Peer } from "crossws";
 import nodeAdapter from "crossws/adapters/node";
 import type { PendingUpgrade } from "../core/upgrade.ts";
-import { createLoops, type Loops, socketOf, wsloopNamespace } from "./loops.ts";
+import { createLoops, type Loops, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
 import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
 import { keepNodeAddress, nodeAddress } from "./peer-address.ts";
+import { socketOf } from "./peer-context.ts";
 import type { CloseOptions, FetchHandler, ServerLimits, ServerStats } from "./types.ts";
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;

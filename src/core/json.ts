@@ -1,6 +1,6 @@
 import { type Action, stopConnection } from "./action.ts";
 import { type Connection, sendText } from "./connection.ts";
-import type { Message } from "./message.ts";
+import type { Message, Notice } from "./message.ts";
 import type { Result, SendError } from "./result.ts";
 import type { StandardSchemaV1 } from "./standard-schema.ts";
 import { isThenable } from "./thenable.ts";
@@ -21,7 +21,8 @@ export type JsonError =
   | { readonly type: "schema"; readonly issues: readonly StandardSchemaV1.Issue[] };
 
 /**
- * What a {@link jsonMessages} handler gets: text frames arrive parsed and validated.
+ * What a {@link jsonMessages} handler gets: text frames arrive parsed and validated. `Notices`
+ * are the notices it opts into, as in `Message` (a `rate_limited` notice carries the raw frame).
  *
  * @example
  * ```ts
@@ -31,10 +32,13 @@ export type JsonError =
  * });
  * ```
  */
-export type JsonMessage<T, Custom> =
+export type JsonMessage<T, Custom, Notices extends Notice = never> =
   | { readonly type: "json"; readonly value: T }
   | { readonly type: "invalid"; readonly text: string; readonly error: JsonError }
-  | Exclude<Message<Custom>, { type: "text" }>;
+  // Message<Custom, Notices> but text, written out so that TypeScript infers Custom and Notices from a handler.
+  | Extract<Message<never>, { type: "binary" | "closed" }>
+  | { readonly type: "custom"; readonly value: Custom }
+  | Notices;
 
 /**
  * Options of {@link jsonMessages}.
@@ -70,11 +74,11 @@ export interface JsonMessagesOptions {
  * });
  * ```
  */
-export function jsonMessages<Schema extends StandardSchemaV1, State, Custom, Deps>(
+export function jsonMessages<Schema extends StandardSchemaV1, State, Custom, Deps, Notices extends Notice = never>(
   schema: Schema,
-  onMessage: MessageHandler<State, Custom, Deps, JsonMessage<StandardSchemaV1.InferOutput<Schema>, Custom>>,
+  onMessage: MessageHandler<State, Custom, Deps, JsonMessage<StandardSchemaV1.InferOutput<Schema>, Custom, Notices>>,
   options: JsonMessagesOptions = {},
-): MessageHandler<State, Custom, Deps> {
+): MessageHandler<State, Custom, Deps, Message<Custom, Notices>> {
   type Out = StandardSchemaV1.InferOutput<Schema>;
   const close = options.invalid === "close";
   const standard = schema["~standard"];
@@ -97,7 +101,8 @@ export function jsonMessages<Schema extends StandardSchemaV1, State, Custom, Dep
       : onMessage(state, { type: "json", value: result.value as Out }, connection, deps);
 
   return (state, message, connection, deps) => {
-    if (message.type !== "text") return onMessage(state, message, connection, deps);
+    // Not a text frame: the same message (TypeScript cannot narrow the generic Notices by its type).
+    if (message.type !== "text") return onMessage(state, message as JsonMessage<Out, Custom, Notices>, connection, deps);
     let parsed: unknown;
     try {
       parsed = JSON.parse(message.text);

@@ -6,6 +6,7 @@ import {
   continueConnection,
   type JsonMessage,
   jsonMessages,
+  type RateLimited,
   type StandardSchemaV1,
   sendJson,
   sendText,
@@ -94,6 +95,40 @@ describe("jsonMessages", () => {
     for (let i = 0; i < 5; i++) socket.sendText(JSON.stringify({ type: "say", text: `m${i}` }));
     await socket.settled();
     expect(socket.texts()).toEqual([0, 1, 2, 3, 4].map((i) => `{"echo":"m${i}"}`));
+  });
+
+  it("carries the notices its handler opts into: a rate_limited frame reaches it raw, in its place", async () => {
+    const seen: string[] = [];
+    const rated = (state: number, message: JsonMessage<Say, never, RateLimited>) => {
+      if (message.type === "json") seen.push(message.value.text);
+      if (message.type === "rate_limited") seen.push(`limited:${message.message.type === "text" ? message.message.text : ""}`);
+      return continueConnection(state + 1);
+    };
+    // Bound first: inside the options' literal, TypeScript cannot infer the notices of a generic call.
+    const onRated = jsonMessages(Say, rated);
+    const socket = await connect<number>(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: (): [number] => [0],
+        onMessage: onRated,
+        onClose: () => {},
+        rateLimit: { messagesPerSecond: 1, messageBurst: 1, exceeded: "message" },
+      }),
+    );
+    socket.sendText(JSON.stringify({ type: "say", text: "a" }));
+    socket.sendText("b");
+    await socket.settled();
+    expect(seen).toEqual(["a", "limited:b"]);
+    // Without the notice in its type, jsonMessages' handler cannot take exceeded: "message".
+    const onPlain = jsonMessages(Say, onMessage);
+    upgradeWebSocket(upgradeRequest(), {
+      dependencies: null,
+      onInit: (): [number] => [0],
+      onMessage: onPlain,
+      onClose: () => {},
+      // @ts-expect-error: onMessage takes JsonMessage<Say, never>, without the rate_limited notice.
+      rateLimit: { messagesPerSecond: 1, exceeded: "message" },
+    });
   });
 
   it("accepts any Standard Schema and infers its output type", () => {

@@ -2,8 +2,8 @@
 // once, a failure touching only its own socket, bounded memory, nothing leaked).
 import type { Peer } from "crossws";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { sessionHooks } from "../../src/adapters/loops.ts";
 import { OpenSockets } from "../../src/adapters/open-sockets.ts";
+import { sessionHooks } from "../../src/adapters/session-hooks.ts";
 import type { Session } from "../../src/core/session.ts";
 import { MESSAGE_OVERHEAD } from "../../src/core/size.ts";
 import type { StandardSchemaV1 } from "../../src/core/standard-schema.ts";
