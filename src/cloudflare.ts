@@ -18,6 +18,7 @@ export type { DurableBroker, DurableBrokerOptions, TopicNamespace } from "./adap
 export { createDurableBroker, WsloopTopic } from "./adapters/cloudflare-broker.ts";
 export type { DurableHandler, DurableHandlerOptions } from "./adapters/cloudflare-durable.ts";
 export { createDurableHandler } from "./adapters/cloudflare-durable.ts";
+export { DurableLoops } from "./adapters/cloudflare-durable-loops.ts";
 export type { Hibernation } from "./adapters/cloudflare-hibernation.ts";
 export { hibernate } from "./adapters/cloudflare-hibernation.ts";
 export type { CloudflareSocket, DurableObjectContext } from "./adapters/cloudflare-types.ts";

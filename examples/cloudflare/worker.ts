@@ -6,11 +6,9 @@
 
 import scripts from "wsloop-example:page-scripts";
 import {
-  type CloudflareSocket,
   createDurableBroker,
-  createDurableHandler,
   createWorkerHandler,
-  type DurableHandler,
+  DurableLoops,
   type DurableObjectContext,
   type TopicNamespace,
 } from "../../src/cloudflare.ts";
@@ -25,27 +23,9 @@ interface Env {
 }
 
 /** One room's members: the app's room endpoint, served from this object. */
-export class ChatRoom {
-  readonly loops: DurableHandler;
-
+export class ChatRoom extends DurableLoops {
   constructor(ctx: DurableObjectContext, env: Env) {
-    this.loops = createDurableHandler(ctx, createApp({ broker: createDurableBroker(env.TOPICS) }));
-  }
-
-  fetch(request: Request): Promise<Response> {
-    return this.loops.fetch(request);
-  }
-
-  webSocketMessage(socket: CloudflareSocket, message: string | ArrayBuffer): Promise<void> {
-    return this.loops.webSocketMessage(socket, message);
-  }
-
-  webSocketClose(socket: CloudflareSocket, code: number, reason: string): Promise<void> {
-    return this.loops.webSocketClose(socket, code, reason);
-  }
-
-  webSocketError(socket: CloudflareSocket, error: unknown): Promise<void> {
-    return this.loops.webSocketError(socket, error);
+    super(ctx, createApp({ broker: createDurableBroker(env.TOPICS) }));
   }
 }
 

@@ -1,14 +1,7 @@
 // The Worker the Cloudflare tests run on workerd: hibernating loops in a Durable Object (/do/...),
 // and loops served by the Worker itself (/worker/...).
 
-import {
-  type CloudflareSocket,
-  createDurableHandler,
-  createWorkerHandler,
-  type DurableHandler,
-  type DurableObjectContext,
-  hibernate,
-} from "../../src/cloudflare.ts";
+import { createWorkerHandler, DurableLoops, type DurableObjectContext, hibernate } from "../../src/cloudflare.ts";
 import {
   type Action,
   type Connection,
@@ -129,32 +122,19 @@ function durableApp(storage: Storage) {
   };
 }
 
-export class Loops {
-  readonly loops: DurableHandler;
+export class Loops extends DurableLoops {
   readonly #storage: Storage;
 
   constructor(ctx: Context) {
+    super(ctx, durableApp(ctx.storage), { autoResponse: { request: "ping", response: "pong" } });
     constructed++;
     this.#storage = ctx.storage;
-    this.loops = createDurableHandler(ctx, durableApp(ctx.storage), { autoResponse: { request: "ping", response: "pong" } });
   }
 
-  async fetch(request: Request): Promise<Response> {
+  override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/do/stats") return Response.json((await this.#storage.get(url.searchParams.get("tag") ?? "")) ?? null);
-    return this.loops.fetch(request);
-  }
-
-  webSocketMessage(socket: CloudflareSocket, message: string | ArrayBuffer): Promise<void> {
-    return this.loops.webSocketMessage(socket, message);
-  }
-
-  webSocketClose(socket: CloudflareSocket, code: number, reason: string): Promise<void> {
-    return this.loops.webSocketClose(socket, code, reason);
-  }
-
-  webSocketError(socket: CloudflareSocket, error: unknown): Promise<void> {
-    return this.loops.webSocketError(socket, error);
+    return super.fetch(request);
   }
 }
 
