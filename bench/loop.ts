@@ -1,24 +1,13 @@
 // The loop's own cost per message, in process, without sockets: what wsloop adds to each frame
 // (receive, queue, handler, send, action), for a synchronous and an asynchronous echo handler.
 // Usage: npm run bench:loop   (or bun bench/loop.ts, deno run -A bench/loop.ts)
-import { type Connection, continueConnection, type Message, sendText, upgradeWebSocket } from "../src/index.ts";
+import { upgradeWebSocket } from "../src/index.ts";
 import { connect, upgradeRequest } from "../src/testing.ts";
+import { ECHO_HANDLERS } from "./lib/echo.ts";
 
 const N = 1_000_000;
 
-function echo(s: null, m: Message<never>, c: Connection) {
-  if (m.type === "text") sendText(c, m.text);
-  return continueConnection(s);
-}
-
-async function asyncEcho(s: null, m: Message<never>, c: Connection) {
-  return echo(s, m, c);
-}
-
-for (const [label, onMessage] of [
-  ["sync handler", echo],
-  ["async handler", asyncEcho],
-] as const) {
+for (const [label, onMessage] of ECHO_HANDLERS) {
   const socket = await connect(
     upgradeWebSocket(upgradeRequest(), {
       dependencies: null,

@@ -17,8 +17,9 @@ import type { Transport } from "../src/core/connection.ts";
 import { Session } from "../src/core/session.ts";
 import { Stats } from "../src/core/stats.ts";
 import { takeUpgrade } from "../src/core/upgrade.ts";
-import { type Connection, continueConnection, type Message, sendText, upgradeWebSocket } from "../src/index.ts";
+import { upgradeWebSocket } from "../src/index.ts";
 import { upgradeRequest } from "../src/testing.ts";
+import { type asyncEcho, ECHO_HANDLERS, type echo } from "./lib/echo.ts";
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const ROUNDS = Number(arg("rounds") ?? 7);
@@ -78,12 +79,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const inProcess = !process.argv.includes("--servers-only");
 if (inProcess)
   console.log(`In process, CPU ns per message (median of ${ROUNDS} rounds × ${N.toLocaleString("en")}, variants interleaved):`);
-for (const [label, handler] of inProcess
-  ? ([
-      ["sync handler", echo],
-      ["async handler", asyncEcho],
-    ] as const)
-  : []) {
+for (const [label, handler] of inProcess ? ECHO_HANDLERS : []) {
   const results: Record<Variant, number[]> = { none: [], stats: [], telemetry: [] };
   for (let round = 0; round < ROUNDS; round++)
     for (const variant of VARIANTS) results[variant].push(await cpuPerMessage(variant, handler));
