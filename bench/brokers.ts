@@ -3,13 +3,9 @@
 // Redis without persistence and on one with appendfsync always, which its kill -9 guarantee needs).
 // Publisher and subscriber are two broker instances in this process, on a redis-server started here
 // (or REDIS_URL). Usage: npm run bench:brokers [-- --quick]
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, connect as tcp } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type Broker, createMemoryBroker, type Payload, type TopicEvent } from "../src/index.ts";
 import { createRedisBroker, createRedisStreamBroker } from "../src/redis.ts";
+import { startRedis } from "../test/redis/redis-server.ts";
 
 const quick = process.argv.includes("--quick");
 const MESSAGES = quick ? 2_000 : 20_000;
@@ -83,52 +79,9 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcp(port, "127.0.0.1");
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once("error", () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
-  });
-}
-
-/** A redis-server on a free port: without persistence, or with an AOF fsynced before each reply. */
-async function redisServer(aof: boolean): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = aof ? await mkdtemp(join(tmpdir(), "wsloop-bench-")) : undefined;
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", ""];
-  args.push(...(dir ? ["--dir", dir, "--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]));
-  const child: ChildProcess = spawn("redis-server", args, { stdio: "ignore" });
-  while (!(await answers(port))) await new Promise((resolve) => setTimeout(resolve, 50));
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      await new Promise((resolve) => {
-        child.once("exit", resolve);
-        child.kill("SIGKILL");
-      });
-      if (dir) await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const plainRedis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: async () => {} } : await redisServer(false);
-const aofRedis = await redisServer(true);
+const plainRedis = process.env.REDIS_URL ? { url: process.env.REDIS_URL, stop: async () => {} } : await startRedis();
+// Its AOF is fsynced before each reply.
+const aofRedis = await startRedis({ persistent: true });
 const two = <B extends Broker>(make: () => Promise<B>) => Promise.all([make(), make()]) as Promise<[B, B]>;
 const sharedMemory = () => {
   const broker = createMemoryBroker({ retention: { maxLength: 10_000 } });

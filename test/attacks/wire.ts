@@ -147,7 +147,15 @@ export function closeFrameCode(data: Buffer): number | undefined {
   return undefined;
 }
 
-export async function rawSocket(url: string): Promise<{ socket: Socket; closeCode: Promise<number | null> }> {
+/**
+ * A raw client past the upgrade, and the code of the first close frame it gets (null: the
+ * connection ended without one). `headers` go on the upgrade request; `accepted` checks the 101's
+ * head (the upgrade rejects unless it returns true).
+ */
+export async function rawSocket(
+  url: string,
+  { headers, accepted }: { headers?: string[]; accepted?: (head: string) => boolean } = {},
+): Promise<{ socket: Socket; closeCode: Promise<number | null> }> {
   const socket = await tcp(url);
   let resolveClose!: (code: number | null) => void;
   const closeCode = new Promise<number | null>((resolve) => (resolveClose = resolve));
@@ -159,7 +167,8 @@ export async function rawSocket(url: string): Promise<{ socket: Socket; closeCod
       if (!upgraded) {
         const end = data.indexOf("\r\n\r\n");
         if (end < 0) return;
-        if (!data.subarray(0, 12).toString().startsWith("HTTP/1.1 101")) return reject(new Error("no upgrade"));
+        const head = data.subarray(0, end).toString("latin1");
+        if (!head.startsWith("HTTP/1.1 101") || (accepted && !accepted(head))) return reject(new Error(`no upgrade:\n${head}`));
         upgraded = true;
         data = data.subarray(end + 4);
         resolve();
@@ -171,7 +180,7 @@ export async function rawSocket(url: string): Promise<{ socket: Socket; closeCod
       resolveClose(null);
       reject(new Error("closed before the upgrade"));
     });
-    socket.write(upgradeHead(url));
+    socket.write(upgradeHead(url, headers ? { headers } : {}));
   });
   return { socket, closeCode };
 }

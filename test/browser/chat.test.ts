@@ -4,11 +4,11 @@
 import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FixtureServer, type MatrixRuntime, startScript } from "../matrix/server.ts";
+import { launchChromium } from "./chromium.ts";
 
-const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const root = join(import.meta.dirname, "../..");
 const screenshots = join(tmpdir(), "wsloop-chat-screenshots");
 
@@ -30,17 +30,7 @@ let browser: Browser;
 beforeAll(async () => {
   assertClientBuilt();
   mkdirSync(screenshots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(() => browser?.close());
 

@@ -4,11 +4,10 @@
 // maxPayloadLength (64 MiB in the fixture), and wsloop then closes with 1009 at maxMessageSize.
 // Deno offers no compression (its serve refuses the option: test/matrix/compression.ts).
 import { once } from "node:events";
-import type { Socket } from "node:net";
 import { constants, createDeflateRaw } from "node:zlib";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type FixtureServer, type Runtime, startScript } from "../../matrix/server.ts";
-import { bigFrame, closeFrameCode, rawSocket, rss, send, tcp, upgradeHead } from "../wire.ts";
+import { bigFrame, rawSocket, rss, send } from "../wire.ts";
 
 const CLIENTS = 5;
 const INFLATED = 256 * 1024 * 1024;
@@ -28,35 +27,11 @@ async function bomb(size: number): Promise<Buffer> {
 }
 
 /** Upgrades offering permessage-deflate; rejects unless the server accepted it. */
-async function deflateSocket(url: string): Promise<{ socket: Socket; closeCode: Promise<number | null> }> {
-  const socket = await tcp(url);
-  let resolveClose!: (code: number | null) => void;
-  const closeCode = new Promise<number | null>((resolve) => (resolveClose = resolve));
-  await new Promise<void>((resolve, reject) => {
-    let data = Buffer.alloc(0);
-    let upgraded = false;
-    socket.on("data", (chunk: Buffer) => {
-      data = Buffer.concat([data, chunk]);
-      if (!upgraded) {
-        const end = data.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        const head = data.subarray(0, end).toString("latin1");
-        if (!head.startsWith("HTTP/1.1 101") || !/^sec-websocket-extensions: permessage-deflate/im.test(head))
-          return reject(new Error(`no compressed upgrade:\n${head}`));
-        upgraded = true;
-        data = data.subarray(end + 4);
-        resolve();
-      }
-      const code = closeFrameCode(data);
-      if (code !== undefined) resolveClose(code);
-    });
-    socket.once("close", () => {
-      resolveClose(null);
-      reject(new Error("closed before the upgrade"));
-    });
-    socket.write(upgradeHead(url, { headers: ["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"] }));
+function deflateSocket(url: string): ReturnType<typeof rawSocket> {
+  return rawSocket(url, {
+    headers: ["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"],
+    accepted: (head) => /^sec-websocket-extensions: permessage-deflate/im.test(head),
   });
-  return { socket, closeCode };
 }
 
 export function defineAttacks(runtime: Runtime, plain: () => FixtureServer): void {
