@@ -106,7 +106,10 @@ export type PeerOptions = Omit<
   stats?: Stats;
 };
 
-/** How long shutdown waits for an accepted upgrade to open its socket (Bun and Deno open it later). */
+/**
+ * How long an accepted upgrade may take to open its socket (Bun and Deno open it after the 101):
+ * shutdown waits that long for it, and past it the upgrade is let go (its cap place given back).
+ */
 const HANDOFF_WAIT_MS = 2_000;
 
 /** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
