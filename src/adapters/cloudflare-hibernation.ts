@@ -1,5 +1,6 @@
 import { ActionImpl, CONTINUE } from "../core/action.ts";
 import type { Connection } from "../core/connection.ts";
+import type { Notice } from "../core/message.ts";
 import type { Selector } from "../core/selector.ts";
 import { isThenable } from "../core/thenable.ts";
 import { type AnyOptions, PendingUpgrade, type UpgradeOptions } from "../core/upgrade.ts";
@@ -56,10 +57,10 @@ const kHibernation = Symbol.for("wsloop.cloudflare.hibernation");
  * }));
  * ```
  */
-export function hibernate<State, Custom, Deps>(
-  options: UpgradeOptions<State, Custom, Deps>,
+export function hibernate<State, Custom, Deps, Notices extends Notice = never>(
+  options: UpgradeOptions<State, Custom, Deps, Notices>,
   hibernation: Hibernation<State, Custom, Deps>,
-): UpgradeOptions<State, Custom, Deps> {
+): UpgradeOptions<State, Custom, Deps, Notices> {
   return Object.assign({ ...options }, { [kHibernation]: hibernation });
 }
 
@@ -162,7 +163,7 @@ export function persisting(pending: PendingUpgrade, hibernation: AnyHibernation,
         return action;
       }),
   };
-  return new PendingUpgrade(pending.request, pending.protocol, wrapped, pending.limits);
+  return new PendingUpgrade(pending.request, pending.protocol, wrapped, pending.limits, pending.headers);
 }
 
 /** `then(value)`, at once for a plain value, once settled for a promise. */

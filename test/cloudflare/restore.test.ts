@@ -1,9 +1,18 @@
 // Session.start(restored): the entry a Durable Object's woken loop goes through (no workerd needed).
 import { expect, it } from "vitest";
+import { hibernate } from "../../src/cloudflare.ts";
 import type { Transport } from "../../src/core/connection.ts";
 import { Session } from "../../src/core/session.ts";
 import { takeUpgrade } from "../../src/core/upgrade.ts";
-import { continueConnection, createSubject, type Message, sendText, stopConnection, upgradeWebSocket } from "../../src/index.ts";
+import {
+  continueConnection,
+  createSubject,
+  type Message,
+  type RateLimited,
+  sendText,
+  stopConnection,
+  upgradeWebSocket,
+} from "../../src/index.ts";
 import { upgradeRequest } from "../../src/testing.ts";
 
 it("goes on with the given state and selector, without onInit, and runs onClose once with the last state", async () => {
@@ -40,4 +49,20 @@ it("goes on with the given state and selector, without onInit, and runs onClose 
   expect(sent).toEqual(["news:42", "frame:43"]);
   expect(calls).toEqual(["close:43"]);
   expect(news.subscriberCount).toBe(0);
+});
+
+it('hibernate() keeps the notices its handler opts into (rateLimit with exceeded: "message")', () => {
+  const onMessage = (state: number, message: Message<never, RateLimited>) =>
+    message.type === "rate_limited" ? continueConnection(state) : continueConnection(state + 1);
+  const options = hibernate(
+    {
+      dependencies: null,
+      onInit: (): [number] => [0],
+      onMessage,
+      onClose: () => {},
+      rateLimit: { messagesPerSecond: 10, exceeded: "message" },
+    },
+    { serialize: (state) => state, deserialize: (data) => Number(data) },
+  );
+  expect(upgradeWebSocket(upgradeRequest(), options).status).toBe(426);
 });
