@@ -8,7 +8,7 @@
 //    from another commit), driven over loopback; each reports the CPU time its process spent per
 //    echoed message. Build first: npm run build.
 //
-// Usage: node --import tsx bench/observe.ts [--servers | --servers-only] [--base=/tmp/old-dist] [--rounds=7]
+// Usage: npm run bench:observe -- [--servers | --servers-only] [--base=/tmp/old-dist] [--rounds=7]
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
