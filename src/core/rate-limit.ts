@@ -102,7 +102,8 @@ export class TokenBucket {
   take(frame: Message<unknown, Notice>): boolean {
     const rule = this.rule;
     const now = Date.now();
-    const seconds = (now - this.#at) / 1000;
+    // A wall clock set back (NTP) refills nothing, rather than draining the bucket for as long.
+    const seconds = Math.max(0, now - this.#at) / 1000;
     this.#at = now;
     this.#messages = Math.min(rule.messageBurst, this.#messages + seconds * rule.messagesPerSecond);
     this.#bytes = Math.min(rule.byteBurst, this.#bytes + seconds * rule.bytesPerSecond);
