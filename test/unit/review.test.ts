@@ -74,3 +74,90 @@ describe("review: close({ drain })", () => {
     expect(resolved).toBe(true);
   });
 });
+
+describe("review: rate limit and flow control", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a client within its rate is not closed when frames TCP held back during a pause all arrive at once", async () => {
+    const gates: (() => void)[] = [];
+    const handled: string[] = [];
+    const socket = await connect<null>(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: (): [null] => [null],
+        onMessage: async (state: null, message: Message<never>) => {
+          if (message.type === "text") {
+            await new Promise<void>((resolve) => gates.push(resolve));
+            handled.push(message.text);
+          }
+          return continueConnection(state);
+        },
+        onClose: () => {},
+        idleTimeout: 0,
+        pauseReadingAt: 2000,
+        resumeReadingAt: 1000,
+        rateLimit: { messagesPerSecond: 10, messageBurst: 10 },
+      }),
+    );
+    // The client sends one frame every 100 ms, its rate exactly; while the server does not read,
+    // TCP holds them (here: the test), and they all arrive once it reads again.
+    const held: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      held.push(`m${i}`);
+      if (!socket.readingPaused) for (const text of held.splice(0)) socket.sendText(text);
+      // The handler takes 300 ms a message: reading pauses, for a second or more at a time.
+      if (i % 3 === 2) gates.shift()?.();
+      await vi.advanceTimersByTimeAsync(100);
+      if (socket.closedByServer) break;
+    }
+    expect(socket.closedByServer).toBeUndefined();
+  });
+
+  it("the credit of a pause is what the client could have sent meanwhile, spent within as long again", async () => {
+    const held = async () => {
+      const gates: (() => void)[] = [];
+      const socket = await connect<null>(
+        upgradeWebSocket(upgradeRequest(), {
+          dependencies: null,
+          onInit: (): [null] => [null],
+          onMessage: async (state: null, message: Message<never>) => {
+            if (message.type === "text") await new Promise<void>((resolve) => gates.push(resolve));
+            return continueConnection(state);
+          },
+          onClose: () => {},
+          idleTimeout: 0,
+          pauseReadingAt: 2000,
+          resumeReadingAt: 1000,
+          rateLimit: { messagesPerSecond: 10, messageBurst: 10 },
+        }),
+      );
+      for (let i = 0; i < 9; i++) socket.sendText("x"); // 1 token left; reading pauses
+      expect(socket.readingPaused).toBe(true);
+      await vi.advanceTimersByTimeAsync(2_000); // held 2 s: 20 tokens more, past the burst
+      while (socket.readingPaused) {
+        gates.shift()?.();
+        await vi.advanceTimersByTimeAsync(0);
+      }
+      return socket;
+    };
+    const sendUntilClosed = (socket: Awaited<ReturnType<typeof held>>) => {
+      let sent = 0;
+      while (!socket.closedByServer && sent < 100) {
+        socket.sendText("y");
+        sent++;
+      }
+      return sent;
+    };
+    // At once: 21 frames taken, the 22nd closes.
+    expect(sendUntilClosed(await held())).toBe(22);
+    // Once the pause's length has passed again, only the burst is left.
+    const late = await held();
+    await vi.advanceTimersByTimeAsync(2_500);
+    expect(sendUntilClosed(late)).toBe(11);
+  });
+});
