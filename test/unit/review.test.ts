@@ -1,7 +1,13 @@
 // Adversarial review of flow control, rate limits and stats (issue 18): each case failed before its fix.
+
+import type { Peer } from "crossws";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { closeInBatches } from "../../src/adapters/drain.ts";
-import type { Session } from "../../src/core/session.ts";
+import { KEY } from "../../src/adapters/peer-context.ts";
+import { transportFor } from "../../src/adapters/peer-transport.ts";
+import { Session as LoopSession } from "../../src/core/session.ts";
+import { Stats } from "../../src/core/stats.ts";
+import { takeUpgrade } from "../../src/core/upgrade.ts";
 import { type Connection, continueConnection, type Message, sendText, upgradeWebSocket } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
 
@@ -48,7 +54,7 @@ describe("review: close({ drain })", () => {
     const closedAt: number[] = [];
     const start = Date.now();
     const sessions = new Set(
-      Array.from({ length: 5 }, () => ({ closeWith: () => closedAt.push(Date.now() - start) }) as unknown as Session),
+      Array.from({ length: 5 }, () => ({ closeWith: () => closedAt.push(Date.now() - start) }) as unknown as LoopSession),
     );
     const done = closeInBatches(sessions, 10_000);
     await vi.advanceTimersByTimeAsync(10_000);
@@ -60,9 +66,9 @@ describe("review: close({ drain })", () => {
   });
 
   it("stops waiting once every session left has ended", async () => {
-    const sessions = new Set<Session>();
+    const sessions = new Set<LoopSession>();
     for (let i = 0; i < 5; i++) {
-      const session = { closeWith: () => sessions.clear() } as unknown as Session;
+      const session = { closeWith: () => sessions.clear() } as unknown as LoopSession;
       sessions.add(session);
     }
     let resolved = false;
@@ -159,5 +165,33 @@ describe("review: rate limit and flow control", () => {
     const late = await held();
     await vi.advanceTimersByTimeAsync(2_500);
     expect(sendUntilClosed(late)).toBe(11);
+  });
+});
+
+describe("review: stats", () => {
+  it("counts Bun's slow consumer (a frame dropped over its backpressureLimit) in slowConsumers, once", async () => {
+    const request = upgradeRequest();
+    const accepted = takeUpgrade(
+      request,
+      upgradeWebSocket(request, {
+        dependencies: null,
+        idleTimeout: 0,
+        onInit: (): [null] => [null],
+        onMessage: (state: null) => continueConnection(state),
+        onClose: () => {},
+      }),
+    );
+    if (!accepted) throw new Error("no upgrade");
+    const stats = new Stats();
+    // Bun's send answers 0 for a frame it dropped on an open socket: the client is too far behind.
+    const peer = { send: () => 0, close: () => {}, websocket: { readyState: 1 }, context: {} as Record<string, unknown> };
+    const transport = transportFor(peer as unknown as Peer, { canPing: false, sendAnswersBytes: true, stats });
+    const session = new LoopSession(accepted, transport);
+    peer.context[KEY] = session;
+    session.start();
+    expect(sendText(session.connection, "x").ok).toBe(false);
+    expect(sendText(session.connection, "y").ok).toBe(false);
+    expect(stats.slowConsumers).toBe(1);
+    expect(stats.closes.get(1008)).toBe(1);
   });
 });
