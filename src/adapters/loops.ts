@@ -133,6 +133,9 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
         telemetry = loaded;
       })
     : Promise.resolve();
+  // Telemetry that cannot load is reported (the sockets work without it): a caller of
+  // createBunHandlers or createDenoHandler need not read `ready`, and must not crash for it.
+  ready.catch(onError);
   const peerOptions: PeerOptions = { ...options, stats };
 
   const routed = new WeakMap<Request, PendingUpgrade>();
