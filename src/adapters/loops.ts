@@ -144,6 +144,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const running = new Set<Promise<unknown>>();
   // Each with the time after which it is let go: Deno and Bun say nothing of an upgrade whose client
   // vanished before its socket opened, and it must neither stay here nor hold a place under the caps.
+  // The monotonic clock: a wall clock set back would hold them (and close()) for as long.
   const handedOff = new Map<PendingUpgrade, number>();
 
   /** Lets go of handoffs past their time (the oldest come first: insertion order is time order). */
@@ -163,7 +164,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
   async function route(request: Request, address?: string): Promise<Response | PendingUpgrade> {
     if (closing) return refused(shuttingDown());
-    if (handedOff.size > 0) expireHandoffs(Date.now());
+    if (handedOff.size > 0) expireHandoffs(performance.now());
     // Over a cap: refused before the app runs and before any socket exists.
     const full = caps?.admit(address, sessions.size + running.size);
     if (full) return refused(full);
@@ -187,7 +188,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     if (!response) return refused(timedOut());
     if (!pending) return refused(response);
     if (closing) return refused(shuttingDown());
-    handedOff.set(pending, Date.now() + HANDOFF_WAIT_MS);
+    handedOff.set(pending, performance.now() + HANDOFF_WAIT_MS);
     caps?.handedOff(pending, address);
     stats.upgradesAccepted++;
     return pending;
@@ -245,7 +246,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       await closeInBatches(sessions, windowMs);
       await Promise.all(running);
       // Each accepted upgrade about to open is waited for until its own deadline.
-      for (expireHandoffs(Date.now()); handedOff.size > 0; expireHandoffs(Date.now()))
+      for (expireHandoffs(performance.now()); handedOff.size > 0; expireHandoffs(performance.now()))
         await new Promise((resolve) => setTimeout(resolve, 10));
       await finishAll(sessions, onError);
       // A client that never answers the close frame would hold its socket (and the server's own

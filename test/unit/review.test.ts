@@ -3,6 +3,7 @@
 import type { Peer } from "crossws";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { closeInBatches } from "../../src/adapters/drain.ts";
+import { createLoops } from "../../src/adapters/loops.ts";
 import { KEY } from "../../src/adapters/peer-context.ts";
 import { transportFor } from "../../src/adapters/peer-transport.ts";
 import { Session as LoopSession } from "../../src/core/session.ts";
@@ -193,5 +194,40 @@ describe("review: stats", () => {
     expect(sendText(session.connection, "y").ok).toBe(false);
     expect(stats.slowConsumers).toBe(1);
     expect(stats.closes.get(1008)).toBe(1);
+  });
+});
+
+describe("review: upgrade handoffs", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a wall clock set back does not hold the places of vanished upgrades (nor close()) for as long", async () => {
+    const app = (request: Request) =>
+      upgradeWebSocket(request, {
+        dependencies: null,
+        onInit: (): [null] => [null],
+        onMessage: continueConnection,
+        onClose() {},
+      });
+    const loops = createLoops(app, { maxConnections: 2, onError: () => {}, canPing: true });
+    const route = async () => {
+      const outcome = await loops.route(upgradeRequest(), "a");
+      return outcome instanceof Response ? outcome.status : 101;
+    };
+    // Two accepted upgrades whose sockets never open (their clients vanished after the 101).
+    expect([await route(), await route()]).toEqual([101, 101]);
+    vi.setSystemTime(Date.now() - 3_600_000);
+    vi.advanceTimersByTime(2_001);
+    expect(await route()).toBe(101);
+    let closed = false;
+    void loops.closeAll().then(() => {
+      closed = true;
+    });
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(closed).toBe(true);
   });
 });
