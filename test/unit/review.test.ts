@@ -231,3 +231,28 @@ describe("review: upgrade handoffs", () => {
     expect(closed).toBe(true);
   });
 });
+
+describe("review: idle timeout", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a wall clock set forward does not close every healthy connection at once, unpinged", async () => {
+    const socket = await connect<null>(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: (): [null] => [null],
+        onMessage: (state: null) => continueConnection(state),
+        onClose: () => {},
+        idleTimeout: 10,
+      }),
+    );
+    socket.sendText("hello");
+    vi.setSystemTime(Date.now() + 3_600_000);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(socket.closedByServer).toBeUndefined();
+  });
+});
