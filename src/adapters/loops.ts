@@ -272,7 +272,8 @@ async function finishAll(sessions: Set<Session>, onError: (error: unknown) => vo
   const waited = async (session: Session) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), (session.connection.limits.closeTimeout + 1) * 1000);
+      // At most a timer's longest delay: one past it fires at once (closeTimeout may be 2147483 s).
+      timer = setTimeout(() => resolve(true), Math.min((session.connection.limits.closeTimeout + 1) * 1000, 2 ** 31 - 1));
     });
     const isLate = await Promise.race([session.finished.then(() => false), late]);
     clearTimeout(timer);

@@ -256,3 +256,44 @@ describe("review: idle timeout", () => {
     expect(socket.closedByServer).toBeUndefined();
   });
 });
+
+describe("review: close() waits for every onClose", () => {
+  it("with the largest closeTimeout too (its wait is not a timer that overflows and fires at once)", async () => {
+    let finishClose!: () => void;
+    const app = (request: Request) =>
+      upgradeWebSocket(request, {
+        dependencies: null,
+        closeTimeout: 2_147_483,
+        idleTimeout: 0,
+        onInit: (): [null] => [null],
+        onMessage: continueConnection,
+        onClose: () =>
+          new Promise<void>((resolve) => {
+            finishClose = resolve;
+          }),
+      });
+    const onError = vi.fn();
+    const loops = createLoops(app, { onError, canPing: false });
+    const pending = await loops.route(upgradeRequest());
+    if (pending instanceof Response) throw new Error("refused");
+    const hooks = loops.hooks as Required<typeof loops.hooks>;
+    const peer = {
+      context: { [KEY]: pending } as Record<string, unknown>,
+      websocket: { readyState: 1 },
+      send: () => 1,
+      // The client answers the close frame at once.
+      close: (code: number, reason: string) => queueMicrotask(() => void hooks.close(peer as never, { code, reason })),
+      terminate: () => {},
+    };
+    await hooks.open(peer as never);
+    let closed = false;
+    const closing = loops.closeAll().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(closed).toBe(false);
+    expect(onError).not.toHaveBeenCalled();
+    finishClose();
+    await closing;
+  });
+});
