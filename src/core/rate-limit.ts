@@ -98,7 +98,7 @@ function burst(name: string, value: number | undefined, perSecond: number): numb
 export class TokenBucket {
   #messages: number;
   #bytes: number;
-  #at = Date.now();
+  #at = performance.now();
   /** When reading was paused, while it is. */
   #heldAt: number | undefined;
   /** Until when tokens above the burst (the credit of the last pause) may be spent. */
@@ -111,7 +111,7 @@ export class TokenBucket {
 
   /** Takes a frame's tokens: false, taking nothing, when it is over the limit. */
   take(frame: Message<unknown, Notice>): boolean {
-    this.#refill(Date.now());
+    this.#refill(performance.now());
     if (this.#messages < 1 || this.#bytes <= 0) return false;
     this.#messages -= 1;
     if (this.rule.bytesPerSecond > 0) this.#bytes -= frameBytes(frame);
@@ -120,7 +120,7 @@ export class TokenBucket {
 
   /** Reading the socket paused: from now on the bucket refills past its burst. */
   hold(): void {
-    this.#refill(Date.now());
+    this.#refill(performance.now());
     this.#heldAt = this.#at;
   }
 
@@ -128,15 +128,15 @@ export class TokenBucket {
   release(): void {
     const heldAt = this.#heldAt;
     if (heldAt === undefined) return;
-    this.#refill(Date.now());
+    this.#refill(performance.now());
     this.#heldAt = undefined;
     this.#creditUntil = this.#at + (this.#at - heldAt);
   }
 
   #refill(now: number): void {
     const rule = this.rule;
-    // A wall clock set back (NTP) refills nothing, rather than draining the bucket for as long.
-    const seconds = Math.max(0, now - this.#at) / 1000;
+    // The monotonic clock: a wall clock set back (NTP) would drain the bucket for as long.
+    const seconds = (now - this.#at) / 1000;
     this.#at = now;
     const held = this.#heldAt !== undefined;
     const expired = !held && now > this.#creditUntil;

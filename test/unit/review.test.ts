@@ -1,11 +1,13 @@
 // Adversarial review of flow control, rate limits and stats (issue 18): each case failed before its fix.
 
 import type { Peer } from "crossws";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { closeInBatches } from "../../src/adapters/drain.ts";
 import { createLoops } from "../../src/adapters/loops.ts";
 import { KEY } from "../../src/adapters/peer-context.ts";
 import { transportFor } from "../../src/adapters/peer-transport.ts";
+import { type RateRule, rateRuleOf, TokenBucket } from "../../src/core/rate-limit.ts";
 import { Session as LoopSession } from "../../src/core/session.ts";
 import { Stats } from "../../src/core/stats.ts";
 import { takeUpgrade } from "../../src/core/upgrade.ts";
@@ -295,5 +297,60 @@ describe("review: close() waits for every onClose", () => {
     expect(onError).not.toHaveBeenCalled();
     finishClose();
     await closing;
+  });
+});
+
+describe("review: token bucket properties", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const text = { type: "text", text: "x" } as const;
+
+  it("never admits more than burst + rate × elapsed in any window, pauses aside; the wall clock may go back", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 12 }), fc.boolean()), {
+          maxLength: 25,
+        }),
+        (rate, burst, steps) => {
+          const bucket = new TokenBucket(rateRuleOf({ messagesPerSecond: rate, messageBurst: burst }) as RateRule);
+          const admitted: number[] = [];
+          for (const [dt, frames, back] of steps) {
+            vi.advanceTimersByTime(dt);
+            if (back) vi.setSystemTime(Date.now() - 3_600_000);
+            for (let i = 0; i < frames; i++) if (bucket.take(text)) admitted.push(performance.now());
+          }
+          for (let i = 0; i < admitted.length; i++)
+            for (let j = i; j < admitted.length; j++) {
+              const window = ((admitted[j] as number) - (admitted[i] as number)) / 1000;
+              expect(j - i + 1).toBeLessThanOrEqual(burst + rate * window + 1e-9);
+            }
+        },
+      ),
+    );
+  });
+
+  it("admits every frame of a client that keeps to its rate, and after a pause what it held back meanwhile", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 100, max: 10_000 }), (rate, pausedMs) => {
+        const bucket = new TokenBucket(rateRuleOf({ messagesPerSecond: rate, messageBurst: 1 }) as RateRule);
+        const gap = Math.ceil(1000 / rate);
+        for (let i = 0; i < 10; i++) {
+          vi.advanceTimersByTime(gap);
+          expect(bucket.take(text)).toBe(true);
+        }
+        bucket.hold();
+        vi.advanceTimersByTime(pausedMs);
+        bucket.release();
+        const held = Math.floor(pausedMs / gap);
+        for (let i = 0; i < held; i++) expect(bucket.take(text)).toBe(true);
+      }),
+    );
   });
 });
