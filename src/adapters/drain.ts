@@ -14,8 +14,8 @@ export function drainSeconds(seconds: number): number {
  * Closes every session with 1001: all at once, or spread over `windowMs` in batches at least
  * DRAIN_BATCH_MS apart (fewer sockets than batches: one each, evenly spaced over the window), so
  * that clients reconnecting at once do not all land on the next instance in the same second.
- * Sessions that ended meanwhile are skipped, and once none is left to close it stops waiting; one
- * that opens meanwhile is closed when it opens (see `opened` in loops.ts).
+ * Sessions that ended meanwhile are skipped, and once none is left it stops waiting; one that
+ * opens meanwhile is closed when it opens (see `opened` in loops.ts).
  */
 export async function closeInBatches(sessions: Set<Session>, windowMs: number): Promise<void> {
   const all = [...sessions];
@@ -24,7 +24,8 @@ export async function closeInBatches(sessions: Set<Session>, windowMs: number): 
   const size = Math.ceil(all.length / batches);
   for (let start = 0; start < all.length; start += size) {
     if (start > 0) {
-      if (!all.slice(start).some((session) => sessions.has(session))) return;
+      // Every loop has finished (its clients left): nothing is left to spread.
+      if (sessions.size === 0) return;
       await new Promise((resolve) => setTimeout(resolve, gap));
     }
     for (const session of all.slice(start, start + size))
