@@ -4,7 +4,9 @@ import { utf8Length } from "./size.ts";
 /**
  * A per-connection rate limit on the client's frames (text and binary; not pings), as a token
  * bucket: on average `messagesPerSecond` and/or `bytesPerSecond`, with bursts up to
- * `messageBurst` / `byteBurst` at once.
+ * `messageBurst` / `byteBurst` at once. While reading is paused (flow control) the client's frames
+ * wait in TCP and arrive together after: the pause's length refills the bucket past its burst, so
+ * a client within its rate is not closed for the server's pause.
  *
  * @example
  * ```ts
