@@ -1,5 +1,5 @@
-// Adversarial review of flow control, rate limits and stats (issue 18): each case failed before its fix.
-
+// Adversarial review of flow control, rate limits, shutdown and stats (issue 18): each case failed
+// before the fix its commit names. Timers are faked where time matters; nothing waits on the clock.
 import type { Peer } from "crossws";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
