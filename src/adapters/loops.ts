@@ -34,7 +34,8 @@ export interface Loops {
   readonly closing: boolean;
   /**
    * Refuses new upgrades (503), closes every socket with 1001, waits for upgrades whose fetch is
-   * still running (they get 503) or whose socket is about to open (it gets 1001 at once), and
+   * still running (they get 503; upgradeTimeout at most) or whose socket is about to open (it gets
+   * 1001 at once), and
    * resolves once each `onClose` settled (at most closeTimeout + 1 s for a connection whose handler
    * does not return: it is reported to onError) and each socket closed (a client that does not
    * finish the closing handshake within 2 s is dropped).
@@ -168,19 +169,20 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     // Over a cap: refused before the app runs and before any socket exists.
     const full = caps?.admit(address, sessions.size + running.size);
     if (full) return refused(full);
-    const outcome = runFetch(fetch, request, onError);
-    running.add(outcome);
     let response: Response | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), upgradeTimeoutMs);
     });
+    // Shutdown waits for the answer or the timeout: a fetch that never answers must not hold it.
+    const answered = Promise.race([runFetch(fetch, request, onError), late]);
+    running.add(answered);
     try {
-      response = await Promise.race([outcome, late]);
+      response = await answered;
     } finally {
       // Without .finally: no closure and two promises fewer per upgrade.
       clearTimeout(timer);
-      running.delete(outcome);
+      running.delete(answered);
     }
     const pending = response && takeUpgrade(request, response);
     if (!pending || closing) caps?.cancel(address);

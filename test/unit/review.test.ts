@@ -354,3 +354,26 @@ describe("review: token bucket properties", () => {
     );
   });
 });
+
+describe("review: close() and an app whose fetch never answers", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("resolves once the upgrade timed out (503), without waiting for the fetch itself", async () => {
+    const loops = createLoops(() => new Promise<Response>(() => {}), { upgradeTimeout: 1, onError: () => {}, canPing: true });
+    const routed = loops.route(upgradeRequest());
+    await vi.advanceTimersByTimeAsync(10);
+    let closed = false;
+    void loops.closeAll().then(() => {
+      closed = true;
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(((await routed) as Response).status).toBe(503);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(closed).toBe(true);
+  });
+});
