@@ -11,7 +11,7 @@ import { type RateRule, rateRuleOf, TokenBucket } from "../../src/core/rate-limi
 import { Session as LoopSession } from "../../src/core/session.ts";
 import { Stats } from "../../src/core/stats.ts";
 import { takeUpgrade } from "../../src/core/upgrade.ts";
-import { type Connection, continueConnection, type Message, sendText, upgradeWebSocket } from "../../src/index.ts";
+import { type Action, type Connection, continueConnection, type Message, sendText, upgradeWebSocket } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
 
 describe("review: rate limit", () => {
@@ -375,5 +375,34 @@ describe("review: close() and an app whose fetch never answers", () => {
     expect(((await routed) as Response).status).toBe(503);
     await vi.advanceTimersByTimeAsync(100);
     expect(closed).toBe(true);
+  });
+});
+
+describe("review: a failure touches only its own socket", () => {
+  it("a handler's thenable whose then throws closes its socket with 1011, not the runtime's I/O callback", async () => {
+    let closes = 0;
+    const socket = await connect<null>(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: (): [null] => [null],
+        onMessage: (state: null, message: Message<never>) => {
+          if (message.type !== "text") return continueConnection(state);
+          return {
+            then() {
+              throw new Error("a broken thenable");
+            },
+          } as unknown as Promise<Action<null, never>>;
+        },
+        onClose: () => {
+          closes++;
+        },
+        onError: () => {},
+        idleTimeout: 0,
+      }),
+    );
+    expect(() => socket.sendText("x")).not.toThrow();
+    await socket.settled();
+    expect(socket.closedByServer?.code).toBe(1011);
+    expect(closes).toBe(1);
   });
 });
