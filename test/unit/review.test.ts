@@ -405,4 +405,39 @@ describe("review: a failure touches only its own socket", () => {
     expect(socket.closedByServer?.code).toBe(1011);
     expect(closes).toBe(1);
   });
+
+  it("so does one from onInit or onClose: the loop still ends, onClose once", async () => {
+    const broken = () =>
+      ({
+        then() {
+          throw new Error("a broken thenable");
+        },
+      }) as never;
+    const failedInit = await connect<null>(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: broken,
+        onMessage: (state: null) => continueConnection(state),
+        onClose: () => {},
+        onError: () => {},
+        idleTimeout: 0,
+      }),
+    );
+    await failedInit.settled();
+    expect(failedInit.closedByServer?.code).toBe(1011);
+    const errors: unknown[] = [];
+    const failedClose = await connect<null>(
+      upgradeWebSocket(upgradeRequest(), {
+        dependencies: null,
+        onInit: (): [null] => [null],
+        onMessage: (state: null) => continueConnection(state),
+        onClose: broken,
+        onError: (error) => errors.push(error),
+        idleTimeout: 0,
+      }),
+    );
+    expect(() => failedClose.close(1000)).not.toThrow();
+    await failedClose.settled();
+    expect(String(errors[0])).toMatch(/a broken thenable/);
+  });
 });
