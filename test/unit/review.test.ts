@@ -388,6 +388,7 @@ describe("review: a failure touches only its own socket", () => {
         onMessage: (state: null, message: Message<never>) => {
           if (message.type !== "text") return continueConnection(state);
           return {
+            // biome-ignore lint/suspicious/noThenProperty: a thenable whose then throws is the case
             then() {
               throw new Error("a broken thenable");
             },
@@ -409,6 +410,7 @@ describe("review: a failure touches only its own socket", () => {
   it("so does one from onInit or onClose: the loop still ends, onClose once", async () => {
     const broken = () =>
       ({
+        // biome-ignore lint/suspicious/noThenProperty: a thenable whose then throws is the case
         then() {
           throw new Error("a broken thenable");
         },
