@@ -36,7 +36,7 @@ export function prometheus(stats: ServerStats): string {
   metric("closes_total", "counter", "Closes by code.", byLabel("code", stats.closes));
   const { handlerTime } = stats;
   lines.push(
-    "# HELP wsloop_handler_seconds onMessage time, from 1 message in 32.",
+    "# HELP wsloop_handler_seconds onMessage time, on a sample: every message while they are rare, about one a millisecond under load.",
     "# TYPE wsloop_handler_seconds histogram",
     ...handlerTime.buckets.map(
       ({ le, count }) => `wsloop_handler_seconds_bucket{le="${le === Infinity ? "+Inf" : le / 1000}"} ${count}`,

@@ -11,17 +11,23 @@ export function drainSeconds(seconds: number): number {
 }
 
 /**
- * Closes every session with 1001: all at once, or spread over `windowMs` in batches every
- * DRAIN_BATCH_MS, so that clients reconnecting at once do not all land on the next instance in the
- * same second. Sessions that ended meanwhile are skipped; one that opens meanwhile is closed when
- * it opens (see `opened` in loops.ts).
+ * Closes every session with 1001: all at once, or spread over `windowMs` in batches at least
+ * DRAIN_BATCH_MS apart (fewer sockets than batches: one each, evenly spaced over the window), so
+ * that clients reconnecting at once do not all land on the next instance in the same second.
+ * Sessions that ended meanwhile are skipped, and once none is left it stops waiting; one that
+ * opens meanwhile is closed when it opens (see `opened` in loops.ts).
  */
 export async function closeInBatches(sessions: Set<Session>, windowMs: number): Promise<void> {
   const all = [...sessions];
-  const batches = Math.max(1, Math.floor(windowMs / DRAIN_BATCH_MS));
+  const batches = Math.max(1, Math.min(all.length, Math.floor(windowMs / DRAIN_BATCH_MS)));
+  const gap = windowMs / batches;
   const size = Math.ceil(all.length / batches);
   for (let start = 0; start < all.length; start += size) {
-    if (start > 0) await new Promise((resolve) => setTimeout(resolve, DRAIN_BATCH_MS));
+    if (start > 0) {
+      // Every loop has finished (its clients left): nothing is left to spread.
+      if (sessions.size === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, gap));
+    }
     for (const session of all.slice(start, start + size))
       if (sessions.has(session)) session.closeWith(1001, "Server shutting down");
   }

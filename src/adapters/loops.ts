@@ -34,7 +34,8 @@ export interface Loops {
   readonly closing: boolean;
   /**
    * Refuses new upgrades (503), closes every socket with 1001, waits for upgrades whose fetch is
-   * still running (they get 503) or whose socket is about to open (it gets 1001 at once), and
+   * still running (they get 503; upgradeTimeout at most) or whose socket is about to open (it gets
+   * 1001 at once), and
    * resolves once each `onClose` settled (at most closeTimeout + 1 s for a connection whose handler
    * does not return: it is reported to onError) and each socket closed (a client that does not
    * finish the closing handshake within 2 s is dropped).
@@ -136,6 +137,9 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
         telemetry = loaded;
       })
     : Promise.resolve();
+  // Telemetry that cannot load is reported (the sockets work without it): a caller of
+  // createBunHandlers or createDenoHandler need not read `ready`, and must not crash for it.
+  ready.catch(onError);
   const peerOptions: PeerOptions = { ...options, stats };
 
   const routed = new WeakMap<Request, PendingUpgrade>();
@@ -144,6 +148,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   const running = new Set<Promise<unknown>>();
   // Each with the time after which it is let go: Deno and Bun say nothing of an upgrade whose client
   // vanished before its socket opened, and it must neither stay here nor hold a place under the caps.
+  // The monotonic clock: a wall clock set back would hold them (and close()) for as long.
   const handedOff = new Map<PendingUpgrade, number>();
 
   /** Lets go of handoffs past their time (the oldest come first: insertion order is time order). */
@@ -163,23 +168,24 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
   async function route(request: Request, address?: string): Promise<Response | PendingUpgrade> {
     if (closing) return refused(shuttingDown());
-    if (handedOff.size > 0) expireHandoffs(Date.now());
+    if (handedOff.size > 0) expireHandoffs(performance.now());
     // Over a cap: refused before the app runs and before any socket exists.
     const full = caps?.admit(address, sessions.size + running.size);
     if (full) return refused(full);
-    const outcome = runFetch(fetch, request, onError);
-    running.add(outcome);
     let response: Response | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), upgradeTimeoutMs);
     });
+    // Shutdown waits for the answer or the timeout: a fetch that never answers must not hold it.
+    const answered = Promise.race([runFetch(fetch, request, onError), late]);
+    running.add(answered);
     try {
-      response = await Promise.race([outcome, late]);
+      response = await answered;
     } finally {
       // Without .finally: no closure and two promises fewer per upgrade.
       clearTimeout(timer);
-      running.delete(outcome);
+      running.delete(answered);
     }
     const pending = response && takeUpgrade(request, response);
     if (!pending || closing) caps?.cancel(address);
@@ -187,7 +193,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     if (!response) return refused(timedOut());
     if (!pending) return refused(response);
     if (closing) return refused(shuttingDown());
-    handedOff.set(pending, Date.now() + HANDOFF_WAIT_MS);
+    handedOff.set(pending, performance.now() + HANDOFF_WAIT_MS);
     caps?.handedOff(pending, address);
     stats.upgradesAccepted++;
     return pending;
@@ -245,7 +251,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       await closeInBatches(sessions, windowMs);
       await Promise.all(running);
       // Each accepted upgrade about to open is waited for until its own deadline.
-      for (expireHandoffs(Date.now()); handedOff.size > 0; expireHandoffs(Date.now()))
+      for (expireHandoffs(performance.now()); handedOff.size > 0; expireHandoffs(performance.now()))
         await new Promise((resolve) => setTimeout(resolve, 10));
       await finishAll(sessions, onError);
       // A client that never answers the close frame would hold its socket (and the server's own
@@ -271,7 +277,8 @@ async function finishAll(sessions: Set<Session>, onError: (error: unknown) => vo
   const waited = async (session: Session) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), (session.connection.limits.closeTimeout + 1) * 1000);
+      // At most a timer's longest delay: one past it fires at once (closeTimeout may be 2147483 s).
+      timer = setTimeout(() => resolve(true), Math.min((session.connection.limits.closeTimeout + 1) * 1000, 2 ** 31 - 1));
     });
     const isLate = await Promise.race([session.finished.then(() => false), late]);
     clearTimeout(timer);

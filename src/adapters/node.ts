@@ -77,8 +77,6 @@ export interface AttachOptions extends ServerLimits {
 export function attach(server: HttpServer, fetch: FetchHandler, options: AttachOptions = {}): Attached {
   const { filter, onError = defaultOnError, compression, ...limits } = options;
   const upgrades = new NodeUpgrades(fetch, onError, limits, compression === true);
-  // Telemetry that cannot load is reported; the sockets work without it.
-  upgrades.ready.catch(onError);
   return attachUpgrades(server, upgrades, filter);
 }
 

@@ -63,7 +63,12 @@ export class PeerTransport implements Transport, NativeTopics {
     }
     // Open and dropped: the client is more than Bun's backpressureLimit behind, which is what
     // slowConsumerLimit is for: the connection is closed with 1008 (and dropped after the grace).
-    (this.peer.context[KEY] as Session).closeWith(1008, "Slow consumer");
+    const session = this.peer.context[KEY] as Session | undefined;
+    // Counted once: a loop that is ending was closed already.
+    if (!session || session.ending) return false;
+    const stats = this.#options.stats;
+    if (stats) stats.slowConsumers++;
+    session.closeWith(1008, "Slow consumer");
     return false;
   }
 

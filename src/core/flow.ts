@@ -6,7 +6,7 @@
 // transport can: Node, Bun), and resumes it below resumeReadingAt, or once the loop is ending (the
 // closing handshake needs the client's close frame). maxQueuedBytes stays the hard bound: runtimes
 // deliver what they had read before the pause, and selector values are not paused.
-import type { LiveConnection, Transport } from "./connection.ts";
+import type { LiveConnection } from "./connection.ts";
 import type { Mailbox, Producer } from "./mailbox.ts";
 import type { AnyMessage, Mail } from "./phase.ts";
 import { TokenBucket } from "./rate-limit.ts";
@@ -28,7 +28,7 @@ export function enqueue(mailbox: Mailbox<Mail>, message: AnyMessage, connection:
     return false;
   }
   stats?.queued(message, bytes);
-  const producer = bytes >= limits.pauseReadingAt ? producerOf(transport) : undefined;
+  const producer = bytes >= limits.pauseReadingAt && !mailbox.paused ? producerOf(connection) : undefined;
   if (producer && mailbox.pause(producer, limits.resumeReadingAt) && stats) stats.pauses++;
   return true;
 }
@@ -57,9 +57,32 @@ export function admit(frame: AnyMessage, connection: LiveConnection): AnyMessage
     : undefined;
 }
 
-/** The transport as the mailbox's producer, where the runtime can stop reading a socket. */
-function producerOf(transport: Transport): Producer | undefined {
-  return transport.pause && transport.resume ? (transport as Producer) : undefined;
+/**
+ * The transport as the mailbox's producer, where the runtime can stop reading a socket; with a
+ * rate limit, one that tells the bucket too (frames held back by the pause arrive together after it).
+ */
+function producerOf(connection: LiveConnection): Producer | undefined {
+  const transport = connection.transport;
+  if (!transport.pause || !transport.resume) return undefined;
+  const bucket = buckets.get(connection);
+  return bucket ? new HeldBack(transport as Producer, bucket) : (transport as Producer);
+}
+
+class HeldBack implements Producer {
+  constructor(
+    readonly transport: Producer,
+    readonly bucket: TokenBucket,
+  ) {}
+
+  pause(): void {
+    this.bucket.hold();
+    this.transport.pause();
+  }
+
+  resume(): void {
+    this.bucket.release();
+    this.transport.resume();
+  }
 }
 
 /** pauseReadingAt and resumeReadingAt with their defaults, checked against each other and maxQueuedBytes. */

@@ -8,7 +8,7 @@ type Owner = { closeWith(code: number, reason: string): void; readonly mailbox?:
  * Connections with the same idle timeout share one timer, so an idle socket costs no timer of its own.
  */
 export class Liveness {
-  lastHeard = Date.now();
+  lastHeard = performance.now();
   pinged = false;
 
   constructor(
@@ -20,7 +20,7 @@ export class Liveness {
 
   /** Any frame from the client, a pong included. */
   heard(): void {
-    this.lastHeard = Date.now();
+    this.lastHeard = performance.now();
     this.pinged = false;
   }
 
@@ -48,7 +48,9 @@ class Sweep {
   }
 
   #tick(): void {
-    const now = Date.now();
+    // The monotonic clock: a wall clock set forward (NTP, a VM resumed) would close every
+    // connection at once without a ping, and one set back would keep dead ones for as long.
+    const now = performance.now();
     const half = this.timeoutMs / 2;
     for (const liveness of this.watched) {
       // Reading is paused (flow control): the client's silence, pongs included, is the server's doing.

@@ -4,7 +4,9 @@ import { utf8Length } from "./size.ts";
 /**
  * A per-connection rate limit on the client's frames (text and binary; not pings), as a token
  * bucket: on average `messagesPerSecond` and/or `bytesPerSecond`, with bursts up to
- * `messageBurst` / `byteBurst` at once.
+ * `messageBurst` / `byteBurst` at once. While reading is paused (flow control) the client's frames
+ * wait in TCP and arrive together after: the pause's length refills the bucket past its burst, so
+ * a client within its rate is not closed for the server's pause.
  *
  * @example
  * ```ts
@@ -87,11 +89,22 @@ function burst(name: string, value: number | undefined, perSecond: number): numb
   return value;
 }
 
-/** One connection's tokens; made at its first frame, and only for an endpoint with a rateLimit. */
+/**
+ * One connection's tokens; made at its first frame, and only for an endpoint with a rateLimit.
+ *
+ * While the server does not read the socket (flow control) the client's frames wait in TCP and
+ * arrive together once it reads again: the time it was held back refills the bucket past its burst
+ * (what the client could have sent meanwhile), for as long again after, so that a client within its
+ * rate is not closed for the server's own pause.
+ */
 export class TokenBucket {
   #messages: number;
   #bytes: number;
-  #at = Date.now();
+  #at = performance.now();
+  /** When reading was paused, while it is. */
+  #heldAt: number | undefined;
+  /** Until when tokens above the burst (the credit of the last pause) may be spent. */
+  #creditUntil = 0;
 
   constructor(readonly rule: RateRule) {
     this.#messages = rule.messageBurst;
@@ -100,17 +113,44 @@ export class TokenBucket {
 
   /** Takes a frame's tokens: false, taking nothing, when it is over the limit. */
   take(frame: Message<unknown, Notice>): boolean {
-    const rule = this.rule;
-    const now = Date.now();
-    const seconds = (now - this.#at) / 1000;
-    this.#at = now;
-    this.#messages = Math.min(rule.messageBurst, this.#messages + seconds * rule.messagesPerSecond);
-    this.#bytes = Math.min(rule.byteBurst, this.#bytes + seconds * rule.bytesPerSecond);
+    this.#refill(performance.now());
     if (this.#messages < 1 || this.#bytes <= 0) return false;
     this.#messages -= 1;
-    if (rule.bytesPerSecond > 0) this.#bytes -= frameBytes(frame);
+    if (this.rule.bytesPerSecond > 0) this.#bytes -= frameBytes(frame);
     return true;
   }
+
+  /** Reading the socket paused: from now on the bucket refills past its burst. */
+  hold(): void {
+    this.#refill(performance.now());
+    this.#heldAt = this.#at;
+  }
+
+  /** Reading resumed: what the pause refilled past the burst may be spent for as long as it lasted. */
+  release(): void {
+    const heldAt = this.#heldAt;
+    if (heldAt === undefined) return;
+    this.#refill(performance.now());
+    this.#heldAt = undefined;
+    this.#creditUntil = this.#at + (this.#at - heldAt);
+  }
+
+  #refill(now: number): void {
+    const rule = this.rule;
+    // The monotonic clock: a wall clock set back (NTP) would drain the bucket for as long.
+    const seconds = (now - this.#at) / 1000;
+    this.#at = now;
+    const held = this.#heldAt !== undefined;
+    const expired = !held && now > this.#creditUntil;
+    this.#messages = refill(this.#messages, seconds * rule.messagesPerSecond, held ? Infinity : rule.messageBurst, expired);
+    this.#bytes = refill(this.#bytes, seconds * rule.bytesPerSecond, held ? Infinity : rule.byteBurst, expired);
+  }
+}
+
+/** Tokens refilled by `add` up to `cap`; above it (a pause's credit) kept, or cut back to it once `expired`. */
+function refill(tokens: number, add: number, cap: number, expired: boolean): number {
+  if (tokens > cap) return expired ? cap : tokens;
+  return Math.min(cap, tokens + add);
 }
 
 function frameBytes(frame: Message<unknown, Notice>): number {

@@ -180,7 +180,9 @@ export class Session implements SelectorOwner {
     this.#phase = Phase.AWAITING;
     this.#current = mail;
     const callbacks = this.#callbacks ?? this.#bind();
-    result.then(callbacks.resume, callbacks.reject);
+    // A native promise is itself (no cost); another thenable's `then` is called later, where its
+    // throw is a rejection like any other, not an exception in the runtime's I/O callback.
+    Promise.resolve(result).then(callbacks.resume, callbacks.reject);
     return false;
   }
 

@@ -15,6 +15,7 @@ export function whenSettled(run: () => unknown, then: (value: unknown) => void, 
     fail(error);
     return;
   }
-  if (isThenable(result)) result.then(then, fail);
+  // Adopted: a native promise is itself; another thenable's throwing `then` becomes a rejection.
+  if (isThenable(result)) Promise.resolve(result).then(then, fail);
   else then(result);
 }
