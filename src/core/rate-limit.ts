@@ -114,7 +114,7 @@ export class TokenBucket {
   /** Takes a frame's tokens: false, taking nothing, when it is over the limit. */
   take(frame: Message<unknown, Notice>): boolean {
     this.#refill(performance.now());
-    if (this.#messages < 1 || this.#bytes <= 0) return false;
+    if (this.#messages < ONE_TOKEN || this.#bytes <= 0) return false;
     this.#messages -= 1;
     if (this.rule.bytesPerSecond > 0) this.#bytes -= frameBytes(frame);
     return true;
@@ -146,6 +146,9 @@ export class TokenBucket {
     this.#bytes = refill(this.#bytes, seconds * rule.bytesPerSecond, held ? Infinity : rule.byteBurst, expired);
   }
 }
+
+/** A whole token, less the float error of subtracting fractional timestamps (a client at its rate exactly is admitted). */
+const ONE_TOKEN = 1 - 1e-9;
 
 /** Tokens refilled by `add` up to `cap`; above it (a pause's credit) kept, or cut back to it once `expired`. */
 function refill(tokens: number, add: number, cap: number, expired: boolean): number {

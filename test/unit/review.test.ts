@@ -326,32 +326,42 @@ describe("review: token bucket properties", () => {
             if (back) vi.setSystemTime(Date.now() - 3_600_000);
             for (let i = 0; i < frames; i++) if (bucket.take(text)) admitted.push(performance.now());
           }
+          let excess = 0;
           for (let i = 0; i < admitted.length; i++)
             for (let j = i; j < admitted.length; j++) {
               const window = ((admitted[j] as number) - (admitted[i] as number)) / 1000;
-              expect(j - i + 1).toBeLessThanOrEqual(burst + rate * window + 1e-9);
+              excess = Math.max(excess, j - i + 1 - (burst + rate * window));
             }
+          expect(excess).toBeLessThanOrEqual(1e-6);
         },
       ),
     );
   });
 
-  it("admits every frame of a client that keeps to its rate, and after a pause what it held back meanwhile", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 100, max: 10_000 }), (rate, pausedMs) => {
-        const bucket = new TokenBucket(rateRuleOf({ messagesPerSecond: rate, messageBurst: 1 }) as RateRule);
-        const gap = Math.ceil(1000 / rate);
-        for (let i = 0; i < 10; i++) {
-          vi.advanceTimersByTime(gap);
-          expect(bucket.take(text)).toBe(true);
+  it("admits every frame of a client that keeps to its rate, and after a pause what it held back meanwhile, whatever the clock's fraction", () => {
+    let now = 0;
+    const clock = vi.spyOn(performance, "now").mockImplementation(() => now);
+    const refused: string[] = [];
+    for (const base of [0, 0.3, 12_345.678901, 1e6 + 0.123456789])
+      for (let rate = 1; rate <= 50; rate++)
+        for (const pausedMs of [100, 333, 1_000, 1_001, 7_777]) {
+          now = base;
+          const bucket = new TokenBucket(rateRuleOf({ messagesPerSecond: rate, messageBurst: 1 }) as RateRule);
+          const gap = Math.ceil(1000 / rate);
+          let taken = 0;
+          for (let i = 0; i < 10; i++) {
+            now += gap;
+            if (bucket.take(text)) taken++;
+          }
+          bucket.hold();
+          now += pausedMs;
+          bucket.release();
+          const held = Math.floor(pausedMs / gap);
+          for (let i = 0; i < held; i++) if (bucket.take(text)) taken++;
+          if (taken !== 10 + held) refused.push(`base ${base}, ${rate}/s, paused ${pausedMs} ms: ${taken} of ${10 + held}`);
         }
-        bucket.hold();
-        vi.advanceTimersByTime(pausedMs);
-        bucket.release();
-        const held = Math.floor(pausedMs / gap);
-        for (let i = 0; i < held; i++) expect(bucket.take(text)).toBe(true);
-      }),
-    );
+    clock.mockRestore();
+    expect(refused).toEqual([]);
   });
 });
 
