@@ -101,3 +101,10 @@ export function portFromEnv(env: string | undefined): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be a port number, got ${env}`);
   return port;
 }
+
+/** $DRAIN: seconds to spread the closes over at shutdown (default 0), checked at start, not at SIGTERM. */
+export function drainFromEnv(env: string | undefined): number {
+  const drain = Number(env ?? 0);
+  if (!(drain >= 0 && drain <= 3600)) throw new RangeError(`DRAIN must be a number of seconds from 0 to 3600, got ${env}`);
+  return drain;
+}

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { ServeOptions, Server } from "../../src/adapters/types.ts";
-import { createApp, portFromEnv } from "./app.ts";
+import { createApp, drainFromEnv, portFromEnv } from "./app.ts";
 import { brokerFromEnv } from "./broker.ts";
 
 /**
@@ -28,13 +28,14 @@ async function pageScripts(): Promise<Record<string, string>> {
  * $DRAIN seconds so that its clients do not all reconnect elsewhere at once) and exits.
  */
 export async function main(serve: (options: ServeOptions) => Promise<Server>): Promise<void> {
+  const drain = drainFromEnv(process.env.DRAIN);
   const broker = await brokerFromEnv();
   let server: Server | undefined;
   const app = createApp({ broker, scripts: await pageScripts(), stats: () => server?.stats() });
   server = await serve({ fetch: app, port: portFromEnv(process.env.PORT), maxConnectionsPerIp: 100 });
   console.log(`Chat on ${server.url}`);
   const stop = async () => {
-    await server?.close({ drain: Number(process.env.DRAIN ?? 0) });
+    await server?.close({ drain });
     await broker.close();
     process.exit(0);
   };
