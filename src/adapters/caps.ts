@@ -1,4 +1,5 @@
 // Limits on upgrades, checked before the app runs: connection caps, and the upgrade timeout.
+import { isMappedV4, parseIp } from "../core/proxies.ts";
 import type { Session } from "../core/session.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
 
@@ -69,6 +70,24 @@ export class ConnectionCaps {
     this.#open.delete(session);
     this.cancel(address);
   }
+}
+
+/** Bytes of an IPv6 address that name one client for maxConnectionsPerIp: its /56. */
+const V6_CLIENT_BYTES = 7;
+
+/**
+ * The key maxConnectionsPerIp counts a peer address under: an IPv4 address (also IPv4-mapped
+ * IPv6, as Node reports IPv4 clients of a dual-stack server) as it is; an IPv6 address by its /56,
+ * since one subscriber is given a /64 to a /48 and could otherwise open its share from each of
+ * 2^64 addresses (the prefix express-rate-limit uses too). Anything else, as it is.
+ */
+export function clientKey(address: string): string {
+  const bytes = parseIp(address);
+  if (!bytes) return address;
+  if (isMappedV4(bytes)) return bytes.subarray(12).join(".");
+  let key = "";
+  for (let i = 0; i < V6_CLIENT_BYTES; i++) key += (bytes[i] as number).toString(16).padStart(2, "0");
+  return `${key}/56`;
 }
 
 function checked(name: string, value: number): number {

@@ -6,7 +6,7 @@ import { unref } from "../core/keepalive.ts";
 import type { Session } from "../core/session.ts";
 import { type ServerStats, Stats } from "../core/stats.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
-import { ConnectionCaps, refusal, timedOut, upgradeTimeoutOf } from "./caps.ts";
+import { ConnectionCaps, clientKey, refusal, timedOut, upgradeTimeoutOf } from "./caps.ts";
 import { closeInBatches, drainSeconds } from "./drain.ts";
 import { runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
@@ -166,8 +166,9 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     return response;
   }
 
-  async function route(request: Request, address?: string): Promise<Response | PendingUpgrade> {
+  async function route(request: Request, peer?: string): Promise<Response | PendingUpgrade> {
     if (closing) return refused(shuttingDown());
+    const address = peer === undefined ? undefined : clientKey(peer);
     if (handedOff.size > 0) expireHandoffs(performance.now());
     // Over a cap: refused before the app runs and before any socket exists.
     const full = caps?.admit(address, sessions.size + running.size);

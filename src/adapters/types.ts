@@ -29,7 +29,10 @@ export interface ServerLimits {
    * yet open count.
    */
   maxConnections?: number;
-  /** Most WebSocket connections from one client address (default: no cap): beyond it, 429 with Retry-After. */
+  /**
+   * Most WebSocket connections from one client address (default: no cap): beyond it, 429 with
+   * Retry-After. An IPv6 client is counted by its /56 (one subscriber gets a /64 to a /48).
+   */
   maxConnectionsPerIp?: number;
   /**
    * Seconds the app's fetch may take to answer an upgrade (default 10): later, the client gets 503

@@ -113,7 +113,8 @@ function contains(range: Range, bytes: Uint8Array): boolean {
   return true;
 }
 
-function isMappedV4(bytes: Uint8Array): boolean {
+/** True for an IPv4 address in parseIp's 16 bytes (::ffff:a.b.c.d). */
+export function isMappedV4(bytes: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
   return bytes[10] === 0xff && bytes[11] === 0xff;
 }

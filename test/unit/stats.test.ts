@@ -1,6 +1,6 @@
 // Stats, its histogram and the connection caps, without a server: what each counts, and when.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ConnectionCaps } from "../../src/adapters/caps.ts";
+import { ConnectionCaps, clientKey } from "../../src/adapters/caps.ts";
 import { createLoops } from "../../src/adapters/loops.ts";
 import type { Transport } from "../../src/core/connection.ts";
 import { BOUNDS, Histogram } from "../../src/core/histogram.ts";
@@ -199,5 +199,32 @@ describe("ConnectionCaps", () => {
     expect(refused.status).toBe(503);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     await closing;
+  });
+
+  it("counts an IPv6 client by its /56 and an IPv4-mapped one as its IPv4 address, for maxConnectionsPerIp", async () => {
+    // Without it, a client with a /64 could open maxConnectionsPerIp from each of 2^64 addresses.
+    expect(clientKey("2001:db8:aa:bb01::1")).toBe(clientKey("2001:db8:aa:bbff:1234::9"));
+    expect(clientKey("2001:db8:aa:bb01::1")).not.toBe(clientKey("2001:db8:aa:cc01::1"));
+    expect(clientKey("::ffff:10.0.0.1")).toBe("10.0.0.1");
+    expect(clientKey("10.0.0.1")).toBe("10.0.0.1");
+    expect(clientKey("not an address")).toBe("not an address");
+    const app = (request: Request) =>
+      upgradeWebSocket(request, {
+        dependencies: null,
+        onInit: (): [null] => [null],
+        onMessage: continueConnection,
+        onClose() {},
+      });
+    const loops = createLoops(app, { maxConnectionsPerIp: 1, onError: () => {}, canPing: true });
+    const status = async (address: string) => {
+      const outcome = await loops.route(upgradeRequest(), address);
+      return outcome instanceof Response ? outcome.status : 101;
+    };
+    expect(await status("2001:db8:aa:bb01::1")).toBe(101);
+    expect(await status("2001:db8:aa:bb02::7")).toBe(429);
+    expect(await status("::ffff:10.0.0.1")).toBe(101);
+    expect(await status("10.0.0.1")).toBe(429);
+    vi.advanceTimersByTime(2_001);
+    await loops.closeAll();
   });
 });
