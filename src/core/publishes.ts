@@ -65,7 +65,7 @@ export class Publishes<Item> {
 
   /** A new publish, with its deadline running. */
   start(item: Item, topic: string, bytes: number): Publish<Item> {
-    const publish = new Publish(item, topic, bytes + PUBLISH_OVERHEAD, Date.now() + this.timeout, this.#settled);
+    const publish = new Publish(item, topic, bytes + PUBLISH_OVERHEAD, performance.now() + this.timeout, this.#settled);
     this.#open.push(publish);
     if (this.#timer === undefined) this.#arm(publish.deadline);
     return publish;
@@ -113,13 +113,13 @@ export class Publishes<Item> {
   }
 
   #arm(deadline: number): void {
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, deadline - Date.now()));
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, deadline - performance.now()));
     unref(this.#timer);
   }
 
   #expire(): void {
     this.#timer = undefined;
-    const now = Date.now();
+    const now = performance.now();
     const expired: Publish<Item>[] = [];
     for (let i = this.#head; i < this.#open.length; i++) {
       const publish = this.#open[i] as Publish<Item>;

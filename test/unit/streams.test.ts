@@ -203,6 +203,25 @@ describe("createTestBroker: a partition", () => {
     expect(got).toEqual(["z"]);
   });
 
+  it("times a publish out after publishTimeout though the wall clock is set back meanwhile", async () => {
+    vi.useFakeTimers();
+    try {
+      const broker = createTestBroker({ publishTimeout: 200 });
+      broker.partition();
+      const waiting = broker.publish("room", "x");
+      const outcome = waiting.then(
+        () => "sent",
+        (error: PublishError) => error.reason,
+      );
+      // NTP sets the clock back an hour: the deadline was on the wall clock, so it waited an hour.
+      vi.setSystemTime(Date.now() - 3_600_000);
+      await vi.advanceTimersByTimeAsync(250);
+      expect(await Promise.race([outcome, Promise.resolve("still waiting")])).toBe("timeout");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("lets a replay wait for the store, then reads it", async () => {
     const broker = createTestBroker({ retention: { maxLength: 100 } });
     const watcher = collect(broker.topic("room", {}));
