@@ -10,6 +10,7 @@
  */
 import type { Server as BunServer, WebSocketHandler } from "bun";
 import bunAdapter from "crossws/adapters/bun";
+import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops, wsloopNamespace } from "./loops.ts";
@@ -126,7 +127,8 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
   // The app runs first (the upgrade hook then takes its answer), so the endpoint's limits are known.
   const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
     // The address only where it is counted: requestIP makes an object per call.
-    const outcome = await loops.route(request, perIp ? current.requestIP(request)?.address : undefined);
+    const routing = loops.route(request, perIp ? current.requestIP(request)?.address : undefined);
+    const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return outcome;
     const size = outcome.limits.maxMessageSize;
     if (size > maxPayloadLength && !warned.has(size)) {

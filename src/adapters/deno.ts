@@ -9,6 +9,7 @@
  * @module
  */
 import denoAdapter from "crossws/adapters/deno";
+import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
@@ -100,7 +101,8 @@ export function createDenoHandler(
     return adapter;
   };
   const upgrade = async (request: Request, info: DenoServeInfo): Promise<Response> => {
-    const outcome = await loops.route(request, info.remoteAddr?.hostname);
+    const routing = loops.route(request, info.remoteAddr?.hostname);
+    const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return outcome;
     const port = info.remoteAddr?.port;
     if (port !== undefined) ports.set(request, port);

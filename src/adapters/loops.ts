@@ -5,6 +5,7 @@ import { CLOSE_GRACE_MS, type NativeTopics, type RemoteAddress } from "../core/c
 import { unref } from "../core/keepalive.ts";
 import type { Session } from "../core/session.ts";
 import { type ServerStats, Stats } from "../core/stats.ts";
+import { isThenable } from "../core/thenable.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { ConnectionCaps, refusal, timedOut, upgradeTimeoutOf } from "./caps.ts";
 import { closeInBatches, drainSeconds } from "./drain.ts";
@@ -24,7 +25,7 @@ export interface Loops {
    * upgrade's limits before handing it over: the Response to send as it is, or the accepted upgrade
    * (which the upgrade hook then takes without running the app again).
    */
-  route(request: Request, address?: string): Promise<Response | PendingUpgrade>;
+  route(request: Request, address?: string): Response | PendingUpgrade | Promise<Response | PendingUpgrade>;
   /**
    * For adapters that know when a handoff ended (Node opens the socket synchronously): an upgrade
    * `route` accepted will not open a socket after all, and shutdown need not wait for it.
@@ -135,7 +136,6 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     : Promise.resolve();
   const peerOptions: PeerOptions = { ...options, stats };
 
-  const routed = new WeakMap<Request, PendingUpgrade>();
   // Upgrades whose fetch is still running, and accepted ones whose socket has not opened yet:
   // shutdown waits for both, so a socket cannot open unnoticed after closeAll resolved.
   const running = new Set<Promise<unknown>>();
@@ -158,13 +158,29 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     return response;
   }
 
-  async function route(request: Request, address?: string): Promise<Response | PendingUpgrade> {
+  /**
+   * The app's answer to an upgrade: at once when the app answers synchronously (no promise, no
+   * timer per upgrade: there is nothing to time out), else a promise raced against upgradeTimeout.
+   */
+  function route(request: Request, address?: string): Response | PendingUpgrade | Promise<Response | PendingUpgrade> {
     if (closing) return refused(shuttingDown());
     if (handedOff.size > 0) expireHandoffs(Date.now());
     // Over a cap: refused before the app runs and before any socket exists.
     const full = caps?.admit(address, sessions.size + running.size);
     if (full) return refused(full);
-    const outcome = runFetch(fetch, request, onError);
+    let answer: Response | Promise<Response>;
+    try {
+      answer = fetch(request);
+    } catch (error) {
+      onError(error);
+      answer = internalError();
+    }
+    if (isThenable(answer)) return routeLater(request, answer, address);
+    return accepted(request, answer, address);
+  }
+
+  async function routeLater(request: Request, answer: Promise<Response>, address?: string): Promise<Response | PendingUpgrade> {
+    const outcome = runFetch(() => answer, request, onError);
     running.add(outcome);
     let response: Response | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -178,10 +194,18 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       clearTimeout(timer);
       running.delete(outcome);
     }
-    const pending = response && takeUpgrade(request, response);
-    if (!pending || closing) caps?.cancel(address);
     // The app did not answer in time: whatever it answers later is dropped.
-    if (!response) return refused(timedOut());
+    if (!response) {
+      caps?.cancel(address);
+      return refused(timedOut());
+    }
+    return accepted(request, response, address);
+  }
+
+  /** The app answered `response`: the upgrade it accepted, handed off, or the Response to send. */
+  function accepted(request: Request, response: Response, address: string | undefined): Response | PendingUpgrade {
+    const pending = takeUpgrade(request, response);
+    if (!pending || closing) caps?.cancel(address);
     if (!pending) return refused(response);
     if (closing) return refused(shuttingDown());
     handedOff.set(pending, Date.now() + HANDOFF_WAIT_MS);
@@ -192,10 +216,11 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
   const hooks: Partial<Hooks> = {
     async upgrade(request) {
-      let pending = routed.get(request);
-      if (pending) routed.delete(request);
+      let pending = (request as Routed)[kRouted];
+      if (pending) (request as Routed)[kRouted] = undefined;
       else {
-        const outcome = await route(request);
+        const routing = route(request);
+        const outcome = isThenable(routing) ? await routing : routing;
         if (outcome instanceof Response) return outcome;
         pending = outcome;
       }
@@ -221,10 +246,10 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
   return {
     hooks,
-    async route(request, address) {
-      const outcome = await route(request, address);
-      if (!(outcome instanceof Response)) routed.set(request, outcome);
-      return outcome;
+    route(request, address) {
+      const outcome = route(request, address);
+      if (!isThenable(outcome)) return routedFor(request, outcome);
+      return outcome.then((value) => routedFor(request, value));
     },
     release(pending) {
       handedOff.delete(pending);
@@ -252,6 +277,22 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       await sockets.drained(CLOSE_GRACE_MS);
     },
   };
+}
+
+/**
+ * Where `route` leaves an accepted upgrade for crossws' upgrade hook, which clears it: a property of
+ * the request (a WeakMap entry cost ~0.5 µs to set and take on V8).
+ */
+const kRouted = Symbol("wsloop.routed");
+type Routed = { [kRouted]?: PendingUpgrade };
+
+function routedFor(request: Request, outcome: Response | PendingUpgrade): Response | PendingUpgrade {
+  if (!(outcome instanceof Response)) (request as Routed)[kRouted] = outcome;
+  return outcome;
+}
+
+function internalError(): Response {
+  return new Response("Internal Server Error", { status: 500 });
 }
 
 /** With Retry-After, like every refusal: a client retrying at once would meet this server again. */
