@@ -25,7 +25,7 @@ export interface Loops {
    * upgrade's limits before handing it over: the Response to send as it is, or the accepted upgrade
    * (which the upgrade hook then takes without running the app again).
    */
-  route(request: Request, address?: string): Response | PendingUpgrade | Promise<Response | PendingUpgrade>;
+  route(request: Request, address?: string, direct?: boolean): Response | PendingUpgrade | Promise<Response | PendingUpgrade>;
   /**
    * For adapters that know when a handoff ended (Node opens the socket synchronously): an upgrade
    * `route` accepted will not open a socket after all, and shutdown need not wait for it.
@@ -246,8 +246,10 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
 
   return {
     hooks,
-    route(request, address) {
+    route(request, address, direct) {
       const outcome = route(request, address);
+      // direct: the adapter upgrades by itself (Bun), crossws' upgrade hook will not run for it.
+      if (direct) return outcome;
       if (!isThenable(outcome)) return routedFor(request, outcome);
       return outcome.then((value) => routedFor(request, value));
     },
