@@ -41,6 +41,8 @@ export function chart(samples: Samples, runtimes: Runtime[], list: Measurement[]
   const height = top + rows.length * rowHeight + 40;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    // The chart's alternative text, for readers that cannot see it.
+    `<title>${xml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">${xml(title)}</text>`,
     `<text x="10" y="40" fill="#444">How many times better wsloop is (right of 1×: wsloop faster or smaller), median of the rounds, line: min–max, hollow: noisy.</text>`,

@@ -10,9 +10,10 @@
  */
 import type { Server as BunServer, WebSocketHandler } from "bun";
 import bunAdapter from "crossws/adapters/bun";
+import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
-import { createLoops, wsloopNamespace } from "./loops.ts";
+import { createLoops, upgradeOutcome, wsloopNamespace } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
@@ -53,6 +54,14 @@ function codeSent(code: number, reason: string): number {
   if (reason.startsWith("Received too big message")) return 1009;
   if (reason.startsWith("Received ")) return 1002;
   return code;
+}
+
+/** The app's headers for the 101, with the chosen subprotocol. */
+function withProtocol(headers: HeadersInit | undefined, protocol: string): HeadersInit {
+  if (!headers) return { "sec-websocket-protocol": protocol };
+  const merged = new Headers(headers);
+  merged.set("sec-websocket-protocol", protocol);
+  return merged;
 }
 
 /**
@@ -104,11 +113,9 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
     onError,
     canPing: true,
     sendAnswersBytes: true,
-    blankProtocol: true,
     hub,
     compress,
-    // Bun tells the port only for a request still waiting for its response: at the upgrade.
-    remotePort: (request) => server?.requestIP(request)?.port,
+    // Bun tells the port only for a request still waiting for its response: the upgrade puts it in the context.
     remoteAddress: contextAddress,
   });
   // wsloop keeps each socket alive with its own idleTimeout; Bun's server-wide one is turned off.
@@ -123,10 +130,12 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
       return handler.close?.(socket, codeSent(code, reason), reason);
     },
   };
-  // The app runs first (the upgrade hook then takes its answer), so the endpoint's limits are known.
+  // The app runs first, so the endpoint's limits are known; then Bun upgrades with its answer.
   const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
-    // The address only where it is counted: requestIP makes an object per call.
-    const outcome = await loops.route(request, perIp ? current.requestIP(request)?.address : undefined);
+    // requestIP makes an object per call: called once, for the port (and the address where it is counted).
+    const ip = current.requestIP(request);
+    const routing = loops.route(request, perIp ? ip?.address : undefined, true);
+    const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return outcome;
     const size = outcome.limits.maxMessageSize;
     if (size > maxPayloadLength && !warned.has(size)) {
@@ -137,10 +146,19 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
         ),
       );
     }
-    const failed = await ws.handleUpgrade(request, current as never);
-    // Bun refused the upgrade (crossws answers 500): no socket will open for it.
-    if (failed) loops.release(outcome);
-    return failed;
+    // crossws' Bun handlers read only ws.data's request, context and namespace (and keep the peer
+    // there): upgrading here skips its async upgrade pipeline (a hook call, protocol resolution, a
+    // Headers per upgrade).
+    // Bun answers the client's first offered subprotocol when the response names none: a blank
+    // header keeps it out, needed only when the client offered one.
+    const offered = request.headers.has("sec-websocket-protocol");
+    const { context, namespace, protocol, headers } = upgradeOutcome(outcome, { blankProtocol: offered }, ip?.port);
+    const data = { request, context, namespace };
+    const answer = protocol ? withProtocol(headers, protocol) : headers;
+    if ((current as unknown as BunServer<typeof data>).upgrade(request, { data, headers: answer })) return undefined;
+    // Bun refused the upgrade: no socket will open for it.
+    loops.release(outcome);
+    return new Response("Upgrade failed", { status: 500 });
   };
   return {
     fetch(request, current) {

@@ -9,6 +9,7 @@
  * @module
  */
 import denoAdapter from "crossws/adapters/deno";
+import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
 import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
@@ -60,6 +61,15 @@ interface DenoApi {
   ): { shutdown(): Promise<void> };
 }
 
+const kPort = Symbol("wsloop.port");
+type WithPort = { [kPort]?: number | undefined };
+
+function takePort(request: Request): number | undefined {
+  const port = (request as WithPort)[kPort];
+  (request as WithPort)[kPort] = undefined;
+  return port;
+}
+
 /**
  * Runs `fetch` (and its WebSocket loops) as a Deno.serve handler.
  *
@@ -73,8 +83,6 @@ export function createDenoHandler(
   options: ServerLimits & { onError?: (error: unknown) => void } = {},
 ): DenoHandler {
   const { onError = defaultOnError, ...limits } = options;
-  // The port is in the serve info only: handed to the upgrade hook through this, per request.
-  const ports = new WeakMap<Request, number>();
   const loops = createLoops(fetch, {
     ...limits,
     onError,
@@ -83,7 +91,9 @@ export function createDenoHandler(
     // may send "a,b", and it ignores headers handed to it. The 101 response's headers are
     // mutable, so the choice and the app's headers go there instead.
     omitHandshakeHeaders: true,
-    remotePort: (request) => ports.get(request),
+    // The port is in the serve info only: handed to the upgrade hook on the request (a WeakMap
+    // entry per upgrade cost more), and taken off it there.
+    remotePort: takePort,
     remoteAddress: contextAddress,
     canPing: false,
     terminate: terminateDenoSocket,
@@ -100,12 +110,11 @@ export function createDenoHandler(
     return adapter;
   };
   const upgrade = async (request: Request, info: DenoServeInfo): Promise<Response> => {
-    const outcome = await loops.route(request, info.remoteAddr?.hostname);
+    const routing = loops.route(request, info.remoteAddr?.hostname);
+    const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return outcome;
-    const port = info.remoteAddr?.port;
-    if (port !== undefined) ports.set(request, port);
+    (request as WithPort)[kPort] = info.remoteAddr?.port;
     const response = await adapterFor(outcome.limits.idleTimeout).handleUpgrade(request, info as never);
-    ports.delete(request);
     if (response.status !== 101) return response;
     if (outcome.protocol) response.headers.set("sec-websocket-protocol", outcome.protocol);
     if (outcome.headers) for (const [name, value] of outcome.headers) response.headers.append(name, value);

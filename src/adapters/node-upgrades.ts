@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Hooks, Peer } from "crossws";
 import nodeAdapter from "crossws/adapters/node";
+import { isThenable } from "../core/thenable.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
 import { createLoops, type Loops, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
@@ -79,7 +80,8 @@ export class NodeUpgrades {
 
   async #handle(req: IncomingMessage, socket: Duplex, head: Buffer, request: Request | undefined): Promise<void> {
     if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
-    const outcome = await this.#loops.route(request, this.#perIp ? req.socket.remoteAddress : undefined);
+    const routing = this.#loops.route(request, this.#perIp ? req.socket.remoteAddress : undefined);
+    const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
     UpgradeRequest.handedOff(request);
     try {

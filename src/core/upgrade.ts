@@ -205,7 +205,8 @@ export function upgradeWebSocket<State, Custom, Deps, Notices extends Notice = n
   const headers = responseHeadersOf(options.headers);
   const refusal = refuseHandshake(request);
   if (refusal) return refusal;
-  const origin = header(request, "origin");
+  // Read only where the endpoint has a say: each header read is a scan (or a Headers call).
+  const origin = allowedOrigins ? header(request, "origin") : null;
   if (origin !== null && allowedOrigins && !isAllowedOrigin(origin, allowedOrigins)) {
     // Cross-site WebSocket hijacking: a page elsewhere opening a socket with this site's cookies.
     return new Response("403 Forbidden: this origin may not open a WebSocket here.\n", {
@@ -213,7 +214,7 @@ export function upgradeWebSocket<State, Custom, Deps, Notices extends Notice = n
       headers: { "content-type": "text/plain; charset=utf-8" },
     });
   }
-  const protocol = chooseProtocol(header(request, "sec-websocket-protocol"), options.protocols);
+  const protocol = options.protocols?.length ? chooseProtocol(header(request, "sec-websocket-protocol"), options.protocols) : "";
   const pending = new PendingUpgrade(request, protocol, options as unknown as AnyOptions, limits, headers);
   // A server without a wsloop adapter sends this as it is; its status text tells the developer why.
   // No body: on Node a Response with one costs ~13 µs, paid on every connection.
