@@ -1,5 +1,5 @@
 // One server kind from two (or more) source trees, measured in pairs: the connection figure
-// (open + echo + close, 20 at a time) on each tree's server in turn, the order rotating each round,
+// (open + echo + close, 20 at a time; or --figure=binary, the 64 KiB echo) on each tree's server in turn, the order rotating each round,
 // printing the server's CPU time per connection round by round. For a change whose effect is a few
 // percent on a machine that drifts by tens: compare the rounds pairwise, not the medians.
 //   git worktree add /tmp/base main   (or: git archive main | tar -x -C /tmp/base; link node_modules)
@@ -13,6 +13,8 @@ const arg = (name: string, fallback: string) => process.argv.find((a) => a.start
 const runtime = arg("runtime", "node") as Runtime;
 const kind = arg("kind", "wsloop");
 const rounds = Number(arg("rounds", "5"));
+// connrate (server CPU per connection) or binary (64 KiB echo, server CPU per message).
+const figure = arg("figure", "connrate") as "connrate" | "binary";
 const trees = process.argv
   .slice(2)
   .filter((a) => !a.startsWith("--"))
@@ -31,18 +33,18 @@ for (let round = 0; round < rounds; round++) {
     const lib = libs[j] as Processes;
     const server = servers[j] as Server;
     const [result]: (Result | undefined)[] = await lib.runClient(
-      [{ figure: "connrate", connections: 20, seconds: 2, port: server.port }],
+      [{ figure, connections: figure === "binary" ? 8 : 20, seconds: 2, port: server.port }],
       60_000,
     );
     cpu[j]?.push(result?.cpuPerOperation ?? Number.NaN);
-    rate[j]?.push(result?.connectionsPerSecond ?? Number.NaN);
+    rate[j]?.push((figure === "binary" ? result?.megabytesPerSecond : result?.connectionsPerSecond) ?? Number.NaN);
   }
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] as number;
 trees.forEach((tree, i) => {
   const rounds = (cpu[i] ?? []).map((v) => v.toFixed(0)).join(" ");
   console.log(
-    `${runtime} ${kind} ${tree}: server CPU per connection ${median(cpu[i] ?? []).toFixed(1)} µs (rounds: ${rounds}), ${Math.round(median(rate[i] ?? []))} conn/s`,
+    `${runtime} ${kind} ${tree}: server CPU per ${figure === "binary" ? "message" : "connection"} ${median(cpu[i] ?? []).toFixed(1)} µs (rounds: ${rounds}), ${Math.round(median(rate[i] ?? []))} ${figure === "binary" ? "MB/s" : "conn/s"}`,
   );
 });
 await Promise.all(libs.map((lib, i) => lib.stop((servers[i] as Server).child)));
