@@ -26,14 +26,6 @@ const ROUNDS = Number(arg("rounds") ?? 7);
 const VARIANTS = (arg("variants") ?? "none,stats,telemetry").split(",") as Variant[];
 const N = 1_000_000;
 
-function echo(s: null, m: Message<never>, c: Connection) {
-  if (m.type === "text") sendText(c, m.text);
-  return continueConnection(s);
-}
-async function asyncEcho(s: null, m: Message<never>, c: Connection) {
-  return echo(s, m, c);
-}
-
 type Variant = "none" | "stats" | "telemetry";
 
 async function session(variant: Variant, onMessage: typeof echo | typeof asyncEcho) {

@@ -20,22 +20,27 @@ import type { FetchHandler } from "./types.ts";
 export class DurableLoops implements DurableHandler {
   readonly #loops: DurableHandler;
 
+  /** Serves `app` from the object whose context is `ctx` (see {@link createDurableHandler}). */
   constructor(ctx: DurableObjectContext, app: FetchHandler, options: DurableHandlerOptions = {}) {
     this.#loops = createDurableHandler(ctx, app, options);
   }
 
+  /** Plain requests go to the app; its upgrades open sockets owned by this object. */
   fetch(request: Request): Promise<Response> {
     return this.#loops.fetch(request);
   }
 
+  /** A frame from a socket accepted through the hibernation API. */
   webSocketMessage(socket: CloudflareSocket, message: string | ArrayBuffer): Promise<void> {
     return this.#loops.webSocketMessage(socket, message);
   }
 
+  /** The socket closed: its loop hears the code and ends (onClose once). */
   webSocketClose(socket: CloudflareSocket, code: number, reason: string, wasClean?: boolean): Promise<void> {
     return this.#loops.webSocketClose(socket, code, reason, wasClean);
   }
 
+  /** The connection failed: its loop ends as for a lost connection (1006). */
   webSocketError(socket: CloudflareSocket, error: unknown): Promise<void> {
     return this.#loops.webSocketError(socket, error);
   }
