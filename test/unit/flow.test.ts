@@ -9,41 +9,10 @@ import {
   type RateLimited,
   sendText,
   stopConnection,
-  type UpgradeOptions,
   upgradeWebSocket,
 } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
-import { idleHandlers } from "./helpers.ts";
-
-/** A connection whose async handler waits for `release()` on each message; texts of one character weigh 259 bytes queued. */
-async function gated(options: Partial<UpgradeOptions<null, never, null>> = {}) {
-  const gates: (() => void)[] = [];
-  const handled: string[] = [];
-  const socket = await connect<null>(
-    upgradeWebSocket(upgradeRequest(), {
-      dependencies: null,
-      onInit: (): [null] => [null],
-      onMessage: async (state: null, message: Message<never>) => {
-        if (message.type === "text") {
-          await new Promise<void>((resolve) => gates.push(resolve));
-          handled.push(message.text);
-        }
-        return continueConnection(state);
-      },
-      onClose: () => {},
-      idleTimeout: 0,
-      pauseReadingAt: 2000,
-      resumeReadingAt: 1000,
-      ...options,
-    }),
-  );
-  // Microtasks only, so that it also works under fake timers: the next message is in the handler after.
-  const release = async () => {
-    gates.shift()?.();
-    for (let i = 0; i < 10; i++) await Promise.resolve();
-  };
-  return { socket, handled, release, waiting: () => gates.length };
-}
+import { gated, idleHandlers } from "./helpers.ts";
 
 describe("flow control", () => {
   it("pauses reading once the queue weighs pauseReadingAt, and resumes only below resumeReadingAt", async () => {

@@ -13,6 +13,7 @@ import { Stats } from "../../src/core/stats.ts";
 import { takeUpgrade } from "../../src/core/upgrade.ts";
 import { type Action, type Connection, continueConnection, type Message, sendText, upgradeWebSocket } from "../../src/index.ts";
 import { connect, upgradeRequest } from "../../src/testing.ts";
+import { gated, idleHandlers } from "./helpers.ts";
 
 describe("review: rate limit", () => {
   beforeEach(() => {
@@ -93,26 +94,7 @@ describe("review: rate limit and flow control", () => {
   });
 
   it("a client within its rate is not closed when frames TCP held back during a pause all arrive at once", async () => {
-    const gates: (() => void)[] = [];
-    const handled: string[] = [];
-    const socket = await connect<null>(
-      upgradeWebSocket(upgradeRequest(), {
-        dependencies: null,
-        onInit: (): [null] => [null],
-        onMessage: async (state: null, message: Message<never>) => {
-          if (message.type === "text") {
-            await new Promise<void>((resolve) => gates.push(resolve));
-            handled.push(message.text);
-          }
-          return continueConnection(state);
-        },
-        onClose: () => {},
-        idleTimeout: 0,
-        pauseReadingAt: 2000,
-        resumeReadingAt: 1000,
-        rateLimit: { messagesPerSecond: 10, messageBurst: 10 },
-      }),
-    );
+    const { socket, openGate } = await gated({ rateLimit: { messagesPerSecond: 10, messageBurst: 10 } });
     // The client sends one frame every 100 ms, its rate exactly; while the server does not read,
     // TCP holds them (here: the test), and they all arrive once it reads again.
     const held: string[] = [];
@@ -120,7 +102,7 @@ describe("review: rate limit and flow control", () => {
       held.push(`m${i}`);
       if (!socket.readingPaused) for (const text of held.splice(0)) socket.sendText(text);
       // The handler takes 300 ms a message: reading pauses, for a second or more at a time.
-      if (i % 3 === 2) gates.shift()?.();
+      if (i % 3 === 2) openGate();
       await vi.advanceTimersByTimeAsync(100);
       if (socket.closedByServer) break;
     }
@@ -208,13 +190,7 @@ describe("review: upgrade handoffs", () => {
   });
 
   it("a wall clock set back does not hold the places of vanished upgrades (nor close()) for as long", async () => {
-    const app = (request: Request) =>
-      upgradeWebSocket(request, {
-        dependencies: null,
-        onInit: (): [null] => [null],
-        onMessage: continueConnection,
-        onClose() {},
-      });
+    const app = (request: Request) => upgradeWebSocket(request, idleHandlers);
     const loops = createLoops(app, { maxConnections: 2, onError: () => {}, canPing: true });
     const route = async () => {
       const outcome = await loops.route(upgradeRequest(), "a");

@@ -16,6 +16,7 @@ import {
   upgradeWebSocket,
 } from "../../src/index.ts";
 import { upgradeRequest } from "../../src/testing.ts";
+import { idleHandlers } from "./helpers.ts";
 
 function pending(
   onMessage = (state: null, message: Message<never>, connection: Connection) => {
@@ -170,13 +171,7 @@ describe("ConnectionCaps", () => {
     // loops let go of such a handoff after 2 s. It used to be let go only when maxConnections was
     // reached, so with maxConnectionsPerIp alone an address lost its places for good, and every
     // vanished upgrade stayed in memory.
-    const app = (request: Request) =>
-      upgradeWebSocket(request, {
-        dependencies: null,
-        onInit: (): [null] => [null],
-        onMessage: continueConnection,
-        onClose() {},
-      });
+    const app = (request: Request) => upgradeWebSocket(request, idleHandlers);
     for (const limits of [{ maxConnections: 2 }, { maxConnectionsPerIp: 2 }]) {
       const loops = createLoops(app, { ...limits, onError: () => {}, canPing: true });
       const route = async (address: string) => {
@@ -208,13 +203,7 @@ describe("ConnectionCaps", () => {
     expect(clientKey("::ffff:10.0.0.1")).toBe("10.0.0.1");
     expect(clientKey("10.0.0.1")).toBe("10.0.0.1");
     expect(clientKey("not an address")).toBe("not an address");
-    const app = (request: Request) =>
-      upgradeWebSocket(request, {
-        dependencies: null,
-        onInit: (): [null] => [null],
-        onMessage: continueConnection,
-        onClose() {},
-      });
+    const app = (request: Request) => upgradeWebSocket(request, idleHandlers);
     const loops = createLoops(app, { maxConnectionsPerIp: 1, onError: () => {}, canPing: true });
     const status = async (address: string) => {
       const outcome = await loops.route(upgradeRequest(), address);
