@@ -9,7 +9,7 @@ import { isThenable } from "../core/thenable.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { ConnectionCaps, clientKey, refusal, timedOut, upgradeTimeoutOf } from "./caps.ts";
 import { closeInBatches, drainSeconds } from "./drain.ts";
-import { runFetch } from "./fetch.ts";
+import { internalError, responseOf, runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
 import { PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
@@ -185,7 +185,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       answer = internalError();
     }
     if (isThenable(answer)) return routeLater(request, answer, address);
-    return accepted(request, answer, address);
+    return accepted(request, responseOf(answer, onError), address);
   }
 
   async function routeLater(request: Request, answer: Promise<Response>, address?: string): Promise<Response | PendingUpgrade> {
@@ -301,10 +301,6 @@ type Routed = { [kRouted]?: PendingUpgrade };
 function routedFor(request: Request, outcome: Response | PendingUpgrade): Response | PendingUpgrade {
   if (!(outcome instanceof Response)) (request as Routed)[kRouted] = outcome;
   return outcome;
-}
-
-function internalError(): Response {
-  return new Response("Internal Server Error", { status: 500 });
 }
 
 /** With Retry-After, like every refusal: a client retrying at once would meet this server again. */

@@ -194,6 +194,33 @@ export function defineFlow(runtime: MatrixRuntime, server: () => FixtureServer):
       }
     }, 60_000);
 
+    /** A server of its own with maxConnectionsPerIp 1: a place not given back shows at the next upgrade (429). */
+    const onePerIp = async (test: (own: FixtureServer, serverStats: () => Promise<ServerStats>) => Promise<void>) => {
+      const own = await startScript(runtime as Runtime, `test/fixture/${runtime}.ts`, /READY (\d+)/, {
+        FIXTURE_SERVE: JSON.stringify({ maxConnectionsPerIp: 1 }),
+      });
+      const serverStats = async () => (await (await fetch(`${own.http}/server-stats`)).json()) as ServerStats;
+      try {
+        await test(own, serverStats);
+        const echo = await open(`${own.ws}/ws/echo`);
+        expect(await echo.ask("in")).toBe("in");
+        echo.socket.close(1000);
+        await echo.closed;
+      } finally {
+        await own.kill();
+      }
+    };
+
+    it("answers 500 to an upgrade the app answers with no Response, at once or later, and gives its place back", async () => {
+      await onePerIp(async (own, serverStats) => {
+        // At once, Node's process died of an unhandled rejection and Bun and Deno kept the client's
+        // only place for good; later, it got 503 as if the app had not answered in time.
+        expect((await refusal(`${own.ws}/ws/nothing`)).status).toBe(500);
+        expect((await refusal(`${own.ws}/ws/nothing?later`)).status).toBe(500);
+        expect((await serverStats()).upgrades.refused).toEqual({ 500: 2 });
+      });
+    }, 30_000);
+
     if (runtime === "node") {
       it("drops a client that never finishes its request head after upgradeTimeout (Node's headersTimeout)", async () => {
         const own = await startScript(runtime, "test/fixture/node.ts", /READY (\d+)/, {
