@@ -221,6 +221,19 @@ export function defineFlow(runtime: MatrixRuntime, server: () => FixtureServer):
       });
     }, 30_000);
 
+    it("does not upgrade a second client on the first one's request when the app answers it the same marker", async () => {
+      await onePerIp(async (own, serverStats) => {
+        const first = await open(`${own.ws}/ws/reused?first`);
+        expect(await first.ask("url")).toMatch(/\/ws\/reused\?first$/);
+        first.socket.close(1000);
+        await first.closed;
+        await eventually(async () => (await serverStats()).connections === 0);
+        // It was upgraded with the first request (its URL, its headers), and its place never given back.
+        expect((await refusal(`${own.ws}/ws/reused?second`)).status).toBe(426);
+        expect((await serverStats()).upgrades.refused).toEqual({ 426: 1 });
+      });
+    }, 30_000);
+
     if (runtime === "node") {
       it("drops a client that never finishes its request head after upgradeTimeout (Node's headersTimeout)", async () => {
         const own = await startScript(runtime, "test/fixture/node.ts", /READY (\d+)/, {

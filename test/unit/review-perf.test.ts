@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { createLoops } from "../../src/adapters/loops.ts";
 import type { FetchHandler } from "../../src/adapters/types.ts";
-import type { PendingUpgrade } from "../../src/core/upgrade.ts";
+import { type PendingUpgrade, takeUpgrade } from "../../src/core/upgrade.ts";
 import { upgradeWebSocket } from "../../src/index.ts";
 import { upgradeRequest } from "../../src/testing.ts";
 import { idleHandlers } from "./helpers.ts";
@@ -37,5 +37,14 @@ describe("review: an app's fetch answering an upgrade with no Response", () => {
     // The client's only place was given back each time.
     expect(await statusOf(loops.route(upgradeRequest(), "10.0.0.1"))).toBe(101);
     expect(loops.stats().upgrades.refused).toEqual({ 500: 4 });
+  });
+});
+
+describe("review: the same marker Response answered to two upgrades", () => {
+  it("is taken once: the second request is not upgraded as the first", () => {
+    const first = upgradeRequest("http://localhost/?first");
+    const marker = upgradeWebSocket(first, idleHandlers);
+    expect(takeUpgrade(first, marker)?.request).toBe(first);
+    expect(takeUpgrade(upgradeRequest("http://localhost/?second"), marker)).toBeUndefined();
   });
 });
