@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect } from "vitest";
 import type { ServerStats } from "../../src/adapters/types.ts";
+import { exchange, statusLine, upgradeHead } from "../attacks/wire.ts";
 import type { PacedStats, TagStats } from "../fixture/app.ts";
 import type { Observation, RecordedSpan } from "../fixture/otel.ts";
 import { caseOn } from "./cannot-apply.ts";
@@ -231,6 +232,20 @@ export function defineFlow(runtime: MatrixRuntime, server: () => FixtureServer):
         // It was upgraded with the first request (its URL, its headers), and its place never given back.
         expect((await refusal(`${own.ws}/ws/reused?second`)).status).toBe(426);
         expect((await serverStats()).upgrades.refused).toEqual({ 426: 1 });
+      });
+    }, 30_000);
+
+    it("answers an upgrade without Connection: Upgrade without a 500 or a stack trace, and holds no place for it", async () => {
+      await onePerIp(async (own, serverStats) => {
+        const url = `${own.ws}/ws/echo`;
+        const head = upgradeHead(url).replace("Connection: Upgrade\r\n", "");
+        // Node does not see an upgrade (the app's marker becomes a plain 426), Bun upgrades anyway;
+        // Deno.upgradeWebSocket threw: a 500 from Deno.serve, its stack printed, the place held 2 s.
+        expect(["HTTP/1.1 426 Upgrade Required", "HTTP/1.1 101 Switching Protocols"]).toContain(
+          statusLine(await exchange(url, head, 500)),
+        );
+        await eventually(async () => (await serverStats()).connections === 0);
+        expect(own.output()).not.toMatch(/TypeError|Error:/);
       });
     }, 30_000);
 
