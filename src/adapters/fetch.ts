@@ -20,7 +20,13 @@ export async function runFetch(fetch: FetchHandler, request: Request, onError: (
  */
 export function responseOf(answer: unknown, onError: (error: unknown) => void): Response {
   if (typeof answer === "object" && answer !== null) return answer as Response;
-  onError(new TypeError(`wsloop: the fetch handler answered ${String(answer)}, not a Response`));
+  return notAResponse(answer, onError);
+}
+
+/** A 500 for what the app answered instead of a Response, reported. */
+export function notAResponse(answer: unknown, onError: (error: unknown) => void): Response {
+  const what = typeof answer === "object" && answer !== null ? Object.prototype.toString.call(answer) : String(answer);
+  onError(new TypeError(`wsloop: the fetch handler answered ${what}, not a Response`));
   return internalError();
 }
 

@@ -9,7 +9,7 @@ import { isThenable } from "../core/thenable.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { ConnectionCaps, clientKey, refusal, timedOut, upgradeTimeoutOf } from "./caps.ts";
 import { closeInBatches, drainSeconds } from "./drain.ts";
-import { internalError, responseOf, runFetch } from "./fetch.ts";
+import { internalError, notAResponse, runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
 import { PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
@@ -185,7 +185,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
       answer = internalError();
     }
     if (isThenable(answer)) return routeLater(request, answer, address);
-    return accepted(request, responseOf(answer, onError), address);
+    return accepted(request, answer, address);
   }
 
   async function routeLater(request: Request, answer: Promise<Response>, address?: string): Promise<Response | PendingUpgrade> {
@@ -212,8 +212,11 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     return accepted(request, response, address);
   }
 
-  /** The app answered `response`: the upgrade it accepted, handed off, or the Response to send. */
-  function accepted(request: Request, response: Response, address: string | undefined): Response | PendingUpgrade {
+  /** The app answered `answer`: the upgrade it accepted, handed off, or the Response to send. */
+  function accepted(request: Request, answer: unknown, address: string | undefined): Response | PendingUpgrade {
+    // The adapters tell a refusal from an accepted upgrade by `instanceof Response`: anything else
+    // (nothing, another realm's Response) would pass for an upgrade.
+    const response = answer instanceof Response ? answer : notAResponse(answer, onError);
     const pending = takeUpgrade(request, response);
     if (!pending || closing) caps?.cancel(address);
     if (!pending) return refused(response);

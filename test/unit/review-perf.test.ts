@@ -14,29 +14,38 @@ async function statusOf(outcome: Response | PendingUpgrade | PromiseLike<Respons
   return settled instanceof Response ? settled.status : 101;
 }
 
-describe("review: an app's fetch answering an upgrade with no Response", () => {
-  it("gets 500 and onError, at once or later, never a throw, and the place is given back", async () => {
+describe("review: an app's fetch answering an upgrade with no Response, or an object that is not one", () => {
+  it("gets 500 and onError, at once or later, never a throw nor an upgrade, and the place is given back", async () => {
     const errors: unknown[] = [];
     // A fetch written in JavaScript that forgot to return, or returned null; then one that upgrades.
-    const answers: unknown[] = [undefined, null, Promise.resolve(undefined), Promise.resolve(null)];
+    // An object that is not a Response passed for an accepted upgrade.
+    const notOne = { status: 403 };
+    const answers: unknown[] = [
+      undefined,
+      null,
+      notOne,
+      Promise.resolve(undefined),
+      Promise.resolve(null),
+      Promise.resolve(notOne),
+    ];
     const app = (request: Request) => (answers.length > 0 ? answers.shift() : upgradeWebSocket(request, idleHandlers));
     const loops = createLoops(app as FetchHandler, {
       maxConnectionsPerIp: 1,
       onError: (error) => errors.push(error),
       canPing: true,
     });
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       let routed: ReturnType<typeof loops.route> | undefined;
       expect(() => {
         routed = loops.route(upgradeRequest(), "10.0.0.1");
       }).not.toThrow();
       expect(await statusOf(routed as ReturnType<typeof loops.route>)).toBe(500);
     }
-    expect(errors).toHaveLength(4);
+    expect(errors).toHaveLength(6);
     for (const error of errors) expect(error).toBeInstanceOf(TypeError);
     // The client's only place was given back each time.
     expect(await statusOf(loops.route(upgradeRequest(), "10.0.0.1"))).toBe(101);
-    expect(loops.stats().upgrades.refused).toEqual({ 500: 4 });
+    expect(loops.stats().upgrades.refused).toEqual({ 500: 6 });
   });
 });
 
