@@ -30,6 +30,7 @@ export function notAResponse(answer: unknown, onError: (error: unknown) => void)
   return internalError();
 }
 
+/** What a client gets when the app failed it (threw, rejected, answered no Response). */
 export function internalError(): Response {
   return new Response("Internal Server Error", { status: 500 });
 }
