@@ -12,7 +12,7 @@ import denoAdapter from "crossws/adapters/deno";
 import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
-import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
+import { defaultOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops, wsloopNamespace } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
 import { closeFromSocket } from "./session-hooks.ts";
@@ -114,8 +114,19 @@ export function createDenoHandler(
     const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return outcome;
     (request as WithPort)[kPort] = info.remoteAddr?.port;
-    const response = await adapterFor(outcome.limits.idleTimeout).handleUpgrade(request, info as never);
-    if (response.status !== 101) return response;
+    let response: Response;
+    try {
+      response = await adapterFor(outcome.limits.idleTimeout).handleUpgrade(request, info as never);
+    } catch {
+      // Deno.upgradeWebSocket refuses what the handshake checks let through (no `Connection:
+      // Upgrade`): no socket will open, and the client gets what Node answers it.
+      loops.release(outcome);
+      return notUpgraded();
+    }
+    if (response.status !== 101) {
+      loops.release(outcome);
+      return response;
+    }
     if (outcome.protocol) response.headers.set("sec-websocket-protocol", outcome.protocol);
     if (outcome.headers) for (const [name, value] of outcome.headers) response.headers.append(name, value);
     return response;

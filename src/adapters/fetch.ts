@@ -7,11 +7,32 @@ export function defaultOnError(error: unknown): void {
 /** Runs the app's handler; a throw becomes a 500 so one bad request cannot take the server down. */
 export async function runFetch(fetch: FetchHandler, request: Request, onError: (error: unknown) => void): Promise<Response> {
   try {
-    return await fetch(request);
+    return responseOf(await fetch(request), onError);
   } catch (error) {
     onError(error);
-    return new Response("Internal Server Error", { status: 500 });
+    return internalError();
   }
+}
+
+/**
+ * What the app answered, or a 500 (reported) where it answered no Response at all: a handler in
+ * JavaScript that forgot to return, whose undefined would otherwise throw wherever it is read.
+ */
+export function responseOf(answer: unknown, onError: (error: unknown) => void): Response {
+  if (typeof answer === "object" && answer !== null) return answer as Response;
+  return notAResponse(answer, onError);
+}
+
+/** A 500 for what the app answered instead of a Response, reported. */
+export function notAResponse(answer: unknown, onError: (error: unknown) => void): Response {
+  const what = typeof answer === "object" && answer !== null ? Object.prototype.toString.call(answer) : String(answer);
+  onError(new TypeError(`wsloop: the fetch handler answered ${what}, not a Response`));
+  return internalError();
+}
+
+/** What a client gets when the app failed it (threw, rejected, answered no Response). */
+export function internalError(): Response {
+  return new Response("Internal Server Error", { status: 500 });
 }
 
 /** `http://localhost:3000/` for a wildcard host, the host itself otherwise. */

@@ -9,7 +9,7 @@ import { isThenable } from "../core/thenable.ts";
 import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { ConnectionCaps, clientKey, refusal, timedOut, upgradeTimeoutOf } from "./caps.ts";
 import { closeInBatches, drainSeconds } from "./drain.ts";
-import { runFetch } from "./fetch.ts";
+import { internalError, notAResponse, runFetch } from "./fetch.ts";
 import { OpenSockets } from "./open-sockets.ts";
 import { PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
@@ -212,8 +212,11 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
     return accepted(request, response, address);
   }
 
-  /** The app answered `response`: the upgrade it accepted, handed off, or the Response to send. */
-  function accepted(request: Request, response: Response, address: string | undefined): Response | PendingUpgrade {
+  /** The app answered `answer`: the upgrade it accepted, handed off, or the Response to send. */
+  function accepted(request: Request, answer: unknown, address: string | undefined): Response | PendingUpgrade {
+    // The adapters tell a refusal from an accepted upgrade by `instanceof Response`: anything else
+    // (nothing, another realm's Response) would pass for an upgrade.
+    const response = answer instanceof Response ? answer : notAResponse(answer, onError);
     const pending = takeUpgrade(request, response);
     if (!pending || closing) caps?.cancel(address);
     if (!pending) return refused(response);
@@ -301,10 +304,6 @@ type Routed = { [kRouted]?: PendingUpgrade };
 function routedFor(request: Request, outcome: Response | PendingUpgrade): Response | PendingUpgrade {
   if (!(outcome instanceof Response)) (request as Routed)[kRouted] = outcome;
   return outcome;
-}
-
-function internalError(): Response {
-  return new Response("Internal Server Error", { status: 500 });
 }
 
 /** With Retry-After, like every refusal: a client retrying at once would meet this server again. */

@@ -231,9 +231,13 @@ export function upgradeWebSocket<State, Custom, Deps, Notices extends Notice = n
 
 /** The upgrade `response` stands for, if any: what adapters call after running the fetch handler. */
 export function takeUpgrade(request: Request, response: Response): PendingUpgrade | undefined {
-  const pending = (response as Marked)[kUpgrade] ?? (response.status === 426 ? (request as Marked)[kUpgrade] : undefined);
+  const marked = (response as Marked)[kUpgrade];
+  const pending = marked ?? (response.status === 426 ? (request as Marked)[kUpgrade] : undefined);
   // The request lives as long as the socket (the runtime keeps it): it need not keep the upgrade too.
   if ((request as Marked)[kUpgrade]) (request as Marked)[kUpgrade] = undefined;
+  // Taken once: an app answering the same marker again (cached) must not hand another client a
+  // socket on this request (its URL, its cookies), nor count it twice under the caps.
+  if (marked) (response as Marked)[kUpgrade] = undefined;
   return pending;
 }
 

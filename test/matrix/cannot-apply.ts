@@ -21,6 +21,12 @@ const CANNOT_APPLY: Partial<Record<MatrixRuntime, Record<string, string>>> = {
       "the case reads the server's stats(), which a Worker does not have; the queue bound itself is the core's, tested in memory",
     "refuses past the caps with 429 / 503 and Retry-After, times out a slow fetch with 503, and traces":
       "connection caps, upgradeTimeout and telemetry are serve() options, and a Worker has no serve(): Cloudflare limits connections itself",
+    "answers 500 to an upgrade the app answers with no Response, at once or later, and gives its place back":
+      "the case counts places under maxConnectionsPerIp, a serve() option, and a Worker has no serve()",
+    "does not upgrade a second client on the first one's request when the app answers it the same marker":
+      "the case counts places under maxConnectionsPerIp, a serve() option, and a Worker has no serve()",
+    "answers an upgrade without Connection: Upgrade without a 500 or a stack trace, and holds no place for it":
+      "the case counts places under maxConnectionsPerIp, a serve() option, and a Worker has no serve()",
     "spreads the 1001 closes of 50 sockets over the window, and resolves after every onClose":
       "a Worker has no server to close: Cloudflare ends the sockets when it replaces or evicts the isolate",
     "does not negotiate permessage-deflate by default, though the client offers it":

@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect } from "vitest";
 import type { ServerStats } from "../../src/adapters/types.ts";
+import { exchange, statusLine, upgradeHead } from "../attacks/wire.ts";
 import type { PacedStats, TagStats } from "../fixture/app.ts";
 import type { Observation, RecordedSpan } from "../fixture/otel.ts";
 import { caseOn } from "./cannot-apply.ts";
@@ -193,6 +194,63 @@ export function defineFlow(runtime: MatrixRuntime, server: () => FixtureServer):
         await own.kill();
       }
     }, 60_000);
+
+    /** A server of its own with maxConnectionsPerIp 1: a place not given back shows at the next upgrade (429). */
+    const onePerIp = async (test: (own: FixtureServer, serverStats: () => Promise<ServerStats>) => Promise<void>) => {
+      const own = await startScript(runtime as Runtime, `test/fixture/${runtime}.ts`, /READY (\d+)/, {
+        FIXTURE_SERVE: JSON.stringify({ maxConnectionsPerIp: 1 }),
+      });
+      const serverStats = async () => (await (await fetch(`${own.http}/server-stats`)).json()) as ServerStats;
+      try {
+        await test(own, serverStats);
+        const echo = await open(`${own.ws}/ws/echo`);
+        expect(await echo.ask("in")).toBe("in");
+        echo.socket.close(1000);
+        await echo.closed;
+      } finally {
+        await own.kill();
+      }
+    };
+
+    it("answers 500 to an upgrade the app answers with no Response, at once or later, and gives its place back", async () => {
+      await onePerIp(async (own, serverStats) => {
+        // At once, Node's process died of an unhandled rejection and Bun and Deno kept the client's
+        // only place for good; later, it got 503 as if the app had not answered in time.
+        expect((await refusal(`${own.ws}/ws/nothing`)).status).toBe(500);
+        expect((await refusal(`${own.ws}/ws/nothing?later`)).status).toBe(500);
+        // An object that is not a Response passed for an accepted upgrade (Node's process died again).
+        expect((await refusal(`${own.ws}/ws/nothing?object`)).status).toBe(500);
+        expect((await refusal(`${own.ws}/ws/nothing?object&later`)).status).toBe(500);
+        expect((await serverStats()).upgrades.refused).toEqual({ 500: 4 });
+      });
+    }, 30_000);
+
+    it("does not upgrade a second client on the first one's request when the app answers it the same marker", async () => {
+      await onePerIp(async (own, serverStats) => {
+        const first = await open(`${own.ws}/ws/reused?first`);
+        expect(await first.ask("url")).toMatch(/\/ws\/reused\?first$/);
+        first.socket.close(1000);
+        await first.closed;
+        await eventually(async () => (await serverStats()).connections === 0);
+        // It was upgraded with the first request (its URL, its headers), and its place never given back.
+        expect((await refusal(`${own.ws}/ws/reused?second`)).status).toBe(426);
+        expect((await serverStats()).upgrades.refused).toEqual({ 426: 1 });
+      });
+    }, 30_000);
+
+    it("answers an upgrade without Connection: Upgrade without a 500 or a stack trace, and holds no place for it", async () => {
+      await onePerIp(async (own, serverStats) => {
+        const url = `${own.ws}/ws/echo`;
+        const head = upgradeHead(url).replace("Connection: Upgrade\r\n", "");
+        // Node does not see an upgrade (the app's marker becomes a plain 426), Bun upgrades anyway;
+        // Deno.upgradeWebSocket threw: a 500 from Deno.serve, its stack printed, the place held 2 s.
+        expect(statusLine(await exchange(url, head, 500))).toBe(
+          runtime === "bun" ? "HTTP/1.1 101 Switching Protocols" : "HTTP/1.1 426 Upgrade Required",
+        );
+        await eventually(async () => (await serverStats()).connections === 0);
+        expect(own.output()).not.toMatch(/TypeError|Error:/);
+      });
+    }, 30_000);
 
     if (runtime === "node") {
       it("drops a client that never finishes its request head after upgradeTimeout (Node's headersTimeout)", async () => {
