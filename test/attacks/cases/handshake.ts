@@ -43,6 +43,11 @@ const cases: { name: string; text: string; status: number; version?: string }[] 
     ),
     status: 400,
   },
+  {
+    name: "no Connection: Upgrade",
+    text: request(["Host: a", "Upgrade: websocket", `Sec-WebSocket-Key: ${KEY}`, "Sec-WebSocket-Version: 13"]),
+    status: 426,
+  },
   { name: "a plain GET", text: request(["Host: a"]), status: 426 },
 ];
 
