@@ -12,7 +12,7 @@ import type { Server as BunServer, WebSocketHandler } from "bun";
 import bunAdapter from "crossws/adapters/bun";
 import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
-import { defaultOnError, runFetch, serverUrl } from "./fetch.ts";
+import { defaultOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops, upgradeOutcome, wsloopNamespace } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
@@ -137,6 +137,11 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
     const routing = loops.route(request, perIp ? ip?.address : undefined, true);
     const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return outcome;
+    // Bun would upgrade it: answered as on Node and Deno, its place given back.
+    if (lacksConnectionUpgrade(request)) {
+      loops.release(outcome);
+      return notUpgraded();
+    }
     const size = outcome.limits.maxMessageSize;
     if (size > maxPayloadLength && !warned.has(size)) {
       warned.add(size);

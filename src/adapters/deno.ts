@@ -12,7 +12,7 @@ import denoAdapter from "crossws/adapters/deno";
 import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
-import { defaultOnError, internalError, runFetch, serverUrl } from "./fetch.ts";
+import { defaultOnError, internalError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops, wsloopNamespace } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
 import { closeFromSocket } from "./session-hooks.ts";
@@ -113,13 +113,18 @@ export function createDenoHandler(
     const routing = loops.route(request, info.remoteAddr?.hostname);
     const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return outcome;
+    // Deno.upgradeWebSocket would throw: answered as Node answers it, without a 500 and a stack
+    // trace per request (a log any client could flood), and its place given back at once.
+    if (lacksConnectionUpgrade(request)) {
+      loops.release(outcome);
+      return notUpgraded();
+    }
     (request as WithPort)[kPort] = info.remoteAddr?.port;
     let response: Response;
     try {
       response = await adapterFor(outcome.limits.idleTimeout).handleUpgrade(request, info as never);
     } catch (error) {
-      // The handshake checks refused what Deno refuses: anything else is unexpected, reported,
-      // and no socket will open for it.
+      // Anything else Deno refuses is unexpected: reported, and no socket will open for it.
       loops.release(outcome);
       onError(error);
       return internalError();

@@ -30,6 +30,16 @@ export function notAResponse(answer: unknown, onError: (error: unknown) => void)
   return internalError();
 }
 
+/**
+ * Whether an upgrade lacks `Connection: Upgrade` (RFC 6455 §4.2.1): Node routes such a request
+ * as plain HTTP, Deno.upgradeWebSocket throws on it and Bun would upgrade it, so Bun's and Deno's
+ * adapters answer it as Node does. Not a core check: Cloudflare's edge sets every incoming
+ * request's Connection to Keep-Alive.
+ */
+export function lacksConnectionUpgrade(request: Request): boolean {
+  return !/(?:^|,)\s*upgrade\s*(?:,|$)/i.test(request.headers.get("connection") ?? "");
+}
+
 /** What a client gets when the app failed it (threw, rejected, answered no Response). */
 export function internalError(): Response {
   return new Response("Internal Server Error", { status: 500 });

@@ -242,8 +242,8 @@ export function defineFlow(runtime: MatrixRuntime, server: () => FixtureServer):
       await onePerIp(async (own, serverStats) => {
         const url = `${own.ws}/ws/echo`;
         const head = upgradeHead(url).replace("Connection: Upgrade\r\n", "");
-        // The handshake checks refuse it on every runtime (before: Bun upgraded it, and
-        // Deno.upgradeWebSocket threw: a 500 from Deno.serve, its stack printed, the place held 2 s).
+        // 426 on every runtime (before: Bun upgraded it, and Deno.upgradeWebSocket threw: a 500 from
+        // Deno.serve, its stack printed, the place held 2 s).
         expect(statusLine(await exchange(url, head, 500))).toBe("HTTP/1.1 426 Upgrade Required");
         await eventually(async () => (await serverStats()).connections === 0);
         expect(own.output()).not.toMatch(/TypeError|Error:/);
