@@ -196,14 +196,7 @@ export class Session implements SelectorOwner {
     if (result instanceof ActionImpl || !isThenable(result)) return this.#apply(mail, result);
     this.#phase = Phase.AWAITING;
     this.#current = mail;
-    const callbacks = this.#callbacks ?? this.#bind();
-    // An async handler settled: back in the turn, with the message it handled.
-    callbacks.resume ??= (value) => {
-      if (this.#apply(this.#resumed(), value)) this.#turn();
-    };
-    callbacks.reject ??= (error) => {
-      if (this.#failed(this.#resumed(), error)) this.#turn();
-    };
+    const callbacks = this.#awaiting();
     // A native promise is itself (no cost); another thenable's `then` is called later, where its
     // throw is a rejection like any other, not an exception in the runtime's I/O callback.
     Promise.resolve(result).then(callbacks.resume, callbacks.reject);
@@ -302,6 +295,19 @@ export class Session implements SelectorOwner {
       reject: undefined,
     };
     return this.#callbacks;
+  }
+
+  /** The callbacks, with an async handler's resume and reject (made at the first one). */
+  #awaiting(): Required<Callbacks> {
+    const callbacks = this.#callbacks ?? this.#bind();
+    // An async handler settled: back in the turn, with the message it handled.
+    callbacks.resume ??= (value) => {
+      if (this.#apply(this.#resumed(), value)) this.#turn();
+    };
+    callbacks.reject ??= (error) => {
+      if (this.#failed(this.#resumed(), error)) this.#turn();
+    };
+    return callbacks as Required<Callbacks>;
   }
 
   #resumed(): AnyMessage {
