@@ -1,5 +1,5 @@
 /**
- * wsloop on Deno, through crossws and Deno.upgradeWebSocket.
+ * wsloop on Deno, through Deno.upgradeWebSocket and crossws' hooks.
  *
  * @example
  * ```ts
@@ -8,14 +8,15 @@
  * ```
  * @module
  */
-import denoAdapter from "crossws/adapters/deno";
+import type { Hooks } from "crossws";
 import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
+import { DenoPeer } from "./deno-peer.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
 import { defaultOnError, internalError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
-import { createLoops, wsloopNamespace } from "./loops.ts";
-import { contextAddress } from "./peer-address.ts";
-import { closeFromSocket } from "./session-hooks.ts";
+import { createLoops } from "./loops.ts";
+import { contextAddress, PORT_KEY } from "./peer-address.ts";
+import { KEY } from "./peer-context.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
 export type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
@@ -59,15 +60,7 @@ interface DenoApi {
     options: { port: number; hostname?: string; onListen?: (addr: { port: number }) => void },
     handler: (request: Request, info: DenoServeInfo) => Promise<Response>,
   ): { shutdown(): Promise<void> };
-}
-
-const kPort = Symbol("wsloop.port");
-type WithPort = { [kPort]?: number | undefined };
-
-function takePort(request: Request): number | undefined {
-  const port = (request as WithPort)[kPort];
-  (request as WithPort)[kPort] = undefined;
-  return port;
+  upgradeWebSocket(request: Request, options: { idleTimeout: number }): { socket: WebSocket; response: Response };
 }
 
 /**
@@ -83,34 +76,19 @@ export function createDenoHandler(
   options: ServerLimits & { onError?: (error: unknown) => void } = {},
 ): DenoHandler {
   const { onError = defaultOnError, ...limits } = options;
+  const perIp = limits.maxConnectionsPerIp !== undefined;
   const loops = createLoops(fetch, {
     ...limits,
     onError,
-    watchClose: closeFromSocket,
-    // Deno.upgradeWebSocket only finds a protocol in an offer separated by ", " exactly; clients
-    // may send "a,b", and it ignores headers handed to it. The 101 response's headers are
-    // mutable, so the choice and the app's headers go there instead.
-    omitHandshakeHeaders: true,
-    // The port is in the serve info only: handed to the upgrade hook on the request (a WeakMap
-    // entry per upgrade cost more), and taken off it there.
-    remotePort: takePort,
     remoteAddress: contextAddress,
     canPing: false,
     terminate: terminateDenoSocket,
   });
-  // Deno's WebSocket cannot send a ping from JavaScript, but Deno.upgradeWebSocket pings and closes
-  // idle sockets itself, with the timeout crossws passes it: one crossws adapter per timeout in use.
-  const adapters = new Map<number, ReturnType<typeof denoAdapter>>();
-  const adapterFor = (idleTimeout: number) => {
-    let adapter = adapters.get(idleTimeout);
-    if (!adapter) {
-      adapter = denoAdapter({ hooks: loops.hooks, idleTimeout, getNamespace: wsloopNamespace });
-      adapters.set(idleTimeout, adapter);
-    }
-    return adapter;
-  };
+  const hooks = loops.hooks as Required<Pick<Hooks, "open" | "message" | "close">>;
   const upgrade = async (request: Request, info: DenoServeInfo): Promise<Response> => {
-    const routing = loops.route(request, info.remoteAddr?.hostname);
+    const remote = info.remoteAddr;
+    // The address is parsed (clientKey) only where it is counted.
+    const routing = loops.route(request, perIp ? remote?.hostname : undefined, true);
     const outcome = isThenable(routing) ? await routing : routing;
     if (outcome instanceof Response) return outcome;
     // Deno.upgradeWebSocket would throw: answered as Node answers it, without a 500 and a stack
@@ -119,20 +97,31 @@ export function createDenoHandler(
       loops.release(outcome);
       return notUpgraded();
     }
-    (request as WithPort)[kPort] = info.remoteAddr?.port;
-    let response: Response;
+    // Upgraded here rather than through crossws' Deno adapter (see DenoPeer). Deno's WebSocket
+    // cannot send a ping from JavaScript, but Deno.upgradeWebSocket pings and closes idle sockets
+    // itself, with the endpoint's timeout.
+    // Deno's headers.get asks the connection each time, which fails ("Request closed") once the
+    // 101 is out; headers.has reads the whole list into the Headers, so connection.request's
+    // headers stay readable while the socket is open (crossws' adapter copied them instead).
+    request.headers.has("upgrade");
+    let upgraded: { socket: WebSocket; response: Response };
     try {
-      response = await adapterFor(outcome.limits.idleTimeout).handleUpgrade(request, info as never);
+      upgraded = (globalThis as unknown as { Deno: DenoApi }).Deno.upgradeWebSocket(request, {
+        idleTimeout: outcome.limits.idleTimeout,
+      });
     } catch (error) {
       // Anything else Deno refuses is unexpected: reported, and no socket will open for it.
       loops.release(outcome);
       onError(error);
       return internalError();
     }
-    if (response.status !== 101) {
-      loops.release(outcome);
-      return response;
-    }
+    // The socket keeps the peer (its listener). The port is in the serve info only: the peer's
+    // context keeps it (see contextAddress).
+    new DenoPeer(upgraded.socket, remote?.hostname, { [KEY]: outcome, [PORT_KEY]: remote?.port }, hooks);
+    // Deno.upgradeWebSocket only finds a protocol in an offer separated by ", " exactly; clients
+    // may send "a,b", and it ignores headers handed to it. The 101 response's headers are
+    // mutable, so the choice and the app's headers go there instead.
+    const response = upgraded.response;
     if (outcome.protocol) response.headers.set("sec-websocket-protocol", outcome.protocol);
     if (outcome.headers) for (const [name, value] of outcome.headers) response.headers.append(name, value);
     return response;

@@ -63,13 +63,6 @@ export interface LoopsOptions extends ServerLimits {
   watchErrors?: (peer: Peer) => void;
   closeSent?: (peer: Peer) => { code: number; reason: string } | undefined;
   /**
-   * Leave the subprotocol and the app's headers out of the upgrade: the adapter puts them on the
-   * handshake response itself (Deno's upgrade ignores headers handed to it).
-   */
-  omitHandshakeHeaders?: boolean;
-  /** The client's port, where the runtime tells it only before the upgrade (Bun, Deno): kept in the peer's context. */
-  remotePort?: (request: Request) => number | undefined;
-  /**
    * Bun's upgrade answers the client's first offered subprotocol when the response names none; an
    * empty Sec-WebSocket-Protocol header keeps the header out of the response.
    */
@@ -101,10 +94,7 @@ export interface LoopsOptions extends ServerLimits {
 }
 
 /** What running a session on a crossws peer depends on: the runtime's abilities, and the server's counters. */
-export type PeerOptions = Omit<
-  LoopsOptions,
-  "onError" | "omitHandshakeHeaders" | "blankProtocol" | "remotePort" | keyof ServerLimits
-> & {
+export type PeerOptions = Omit<LoopsOptions, "onError" | "blankProtocol" | keyof ServerLimits> & {
   stats?: Stats;
 };
 
@@ -237,7 +227,7 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
         if (outcome instanceof Response) return outcome;
         pending = outcome;
       }
-      return upgradeOutcome(pending, options, options.remotePort?.(request));
+      return upgradeOutcome(pending, options);
     },
     ...sessionHooks(peerOptions, {
       sessions,
@@ -357,13 +347,12 @@ export function wsloopNamespace(): string {
  */
 export function upgradeOutcome(
   pending: PendingUpgrade,
-  { omitHandshakeHeaders, blankProtocol }: Pick<LoopsOptions, "omitHandshakeHeaders" | "blankProtocol"> = {},
+  { blankProtocol }: Pick<LoopsOptions, "blankProtocol"> = {},
   port?: number,
 ): { context: Record<string, unknown>; namespace: string; protocol?: string; headers?: HeadersInit } {
   const context: Record<string, unknown> = { [KEY]: pending };
   if (port !== undefined) context[PORT_KEY] = port;
   const outcome = { context, namespace: NAMESPACE };
-  if (omitHandshakeHeaders) return outcome;
   const headers = pending.headers;
   if (pending.protocol)
     return headers ? { ...outcome, protocol: pending.protocol, headers } : { ...outcome, protocol: pending.protocol };

@@ -182,8 +182,10 @@ export class LiveConnection implements Connection {
 
   /** Leaves every topic it joined (its loop ended). */
   leaveAll(): void {
+    // Most connections joined nothing: no copy for them.
+    if (this.memberships === undefined) return;
     // Leaving removes the membership from the array: walk a copy.
-    for (const membership of [...(this.memberships ?? [])]) membership.leave();
+    for (const membership of [...this.memberships]) membership.leave();
   }
 
   #id: number | string;

@@ -9,12 +9,19 @@ import type { Selector } from "./selector.ts";
 import { textExceeds } from "./size.ts";
 import { onMessage } from "./stats.ts";
 import { type SelectorOwner, Subscription } from "./subscription.ts";
-import { isThenable, whenSettled } from "./thenable.ts";
+import { isThenable } from "./thenable.ts";
 import type { AnyOptions, PendingUpgrade } from "./upgrade.ts";
 import { Waiters } from "./waiters.ts";
 
-/** The functions a session hands to queueMicrotask and to a handler's promise, made once when first needed. */
-type Callbacks = Record<"turn" | "resume" | "reject", (value?: unknown) => void>;
+/**
+ * The functions a session hands to queueMicrotask (made at the first mail that waits: every closing
+ * connection's) and to a handler's promise (made at the first async handler's result).
+ */
+interface Callbacks {
+  readonly turn: () => void;
+  resume: ((result: unknown) => void) | undefined;
+  reject: ((error: unknown) => void) | undefined;
+}
 
 /**
  * One connection's loop, an actor with one mailbox: `onInit`, then `onMessage` for each message
@@ -51,11 +58,21 @@ export class Session implements SelectorOwner {
     if (this.#phase !== Phase.NEW) return;
     this.#phase = Phase.INITIALIZING;
     this.#liveness = keepAlive(this.connection.transport, this.connection.limits.idleTimeout, this);
-    whenSettled(
-      () => restored ?? this.#options.onInit(this.connection, this.#options.dependencies),
-      (value) => this.#initialized(value),
-      (error) => this.#initFailed(error),
-    );
+    // A value or a throw is handled at once; closures only for an onInit that returns a promise.
+    let result: unknown;
+    try {
+      result = restored ?? this.#options.onInit(this.connection, this.#options.dependencies);
+    } catch (error) {
+      this.#initFailed(error);
+      return;
+    }
+    // Adopted: a native promise is itself; another thenable's throwing `then` becomes a rejection.
+    if (isThenable(result))
+      Promise.resolve(result).then(
+        (value) => this.#initialized(value),
+        (error) => this.#initFailed(error),
+      );
+    else this.#initialized(result);
   }
 
   /** A text frame from the client. */
@@ -179,7 +196,7 @@ export class Session implements SelectorOwner {
     if (result instanceof ActionImpl || !isThenable(result)) return this.#apply(mail, result);
     this.#phase = Phase.AWAITING;
     this.#current = mail;
-    const callbacks = this.#callbacks ?? this.#bind();
+    const callbacks = this.#awaiting();
     // A native promise is itself (no cost); another thenable's `then` is called later, where its
     // throw is a rejection like any other, not an exception in the runtime's I/O callback.
     Promise.resolve(result).then(callbacks.resume, callbacks.reject);
@@ -245,11 +262,19 @@ export class Session implements SelectorOwner {
     this.#liveness?.stop();
     this.connection.leaveAll();
     if (!this.#hasState) return this.#settle();
-    whenSettled(
-      () => this.#options.onClose(this.#state, this.#options.dependencies),
-      () => this.#settle(),
-      (error) => this.#settle(error),
-    );
+    // As in start: closures only for an onClose that returns a promise.
+    let result: unknown;
+    try {
+      result = this.#options.onClose(this.#state, this.#options.dependencies);
+    } catch (error) {
+      return this.#settle(error);
+    }
+    if (isThenable(result))
+      Promise.resolve(result).then(
+        () => this.#settle(),
+        (error) => this.#settle(error),
+      );
+    else this.#settle();
     return false;
   }
 
@@ -266,15 +291,23 @@ export class Session implements SelectorOwner {
       turn: () => {
         if (this.#phase === Phase.SCHEDULED) this.#turn();
       },
-      // An async handler settled: back in the turn, with the message it handled.
-      resume: (result) => {
-        if (this.#apply(this.#resumed(), result)) this.#turn();
-      },
-      reject: (error) => {
-        if (this.#failed(this.#resumed(), error)) this.#turn();
-      },
+      resume: undefined,
+      reject: undefined,
     };
     return this.#callbacks;
+  }
+
+  /** The callbacks, with an async handler's resume and reject (made at the first one). */
+  #awaiting(): Required<Callbacks> {
+    const callbacks = this.#callbacks ?? this.#bind();
+    // An async handler settled: back in the turn, with the message it handled.
+    callbacks.resume ??= (value) => {
+      if (this.#apply(this.#resumed(), value)) this.#turn();
+    };
+    callbacks.reject ??= (error) => {
+      if (this.#failed(this.#resumed(), error)) this.#turn();
+    };
+    return callbacks as Required<Callbacks>;
   }
 
   #resumed(): AnyMessage {

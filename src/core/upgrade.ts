@@ -255,6 +255,8 @@ export function isWebSocketUpgrade(request: Request): boolean {
 
 function asksForWebSocket(request: Request): boolean {
   const upgrade = header(request, "upgrade");
+  // What browsers and most clients send, read twice per upgrade: no lower-casing and splitting for it.
+  if (upgrade === "websocket") return true;
   return (
     upgrade
       ?.toLowerCase()
