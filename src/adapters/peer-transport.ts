@@ -34,13 +34,17 @@ export class PeerTransport implements Transport, NativeTopics {
     return this.#options.hub as NativeTopics["hub"];
   }
 
-  /** crossws' subscribe reaches Bun's ws.subscribe. */
+  /**
+   * Bun's ws.subscribe, on the socket itself: crossws' peer.subscribe would also keep the topic in
+   * a Set of the peer's own (~200 B of RSS per subscribed socket on Bun), which wsloop never reads
+   * (its brokers know their members, and publish through the server).
+   */
   subscribe(topic: string): void {
-    this.peer.subscribe(topic);
+    (socketOf(this.peer) as NativeSocket).subscribe(topic);
   }
 
   unsubscribe(topic: string): void {
-    this.peer.unsubscribe(topic);
+    (socketOf(this.peer) as NativeSocket).unsubscribe(topic);
   }
 
   get remoteAddress(): RemoteAddress | undefined {
@@ -129,6 +133,12 @@ class FlowPeerTransport extends PingingPeerTransport {
       // As above.
     }
   }
+}
+
+/** The part of Bun's ServerWebSocket that joins its native topics. */
+interface NativeSocket {
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
 }
 
 /** WebSocket.OPEN, which not every runtime defines as a global. */
