@@ -1,9 +1,10 @@
 // A crossws peer as the loop's Transport, with what the runtime adds: pings, pausing, native topics.
 import type { Peer } from "crossws";
-import type { NativeTopics, RemoteAddress, Transport } from "../core/connection.ts";
+import type { NativeTopics, RemoteAddress } from "../core/connection.ts";
 import type { Session } from "../core/session.ts";
 import type { Stats } from "../core/stats.ts";
 import type { PeerOptions } from "./loops.ts";
+import type { OpenSocket } from "./open-sockets.ts";
 import { KEY, socketOf } from "./peer-context.ts";
 
 /** The transport for `peer`: one of three classes, so a connection carries no closures of its own. */
@@ -16,8 +17,11 @@ export function transportFor(peer: Peer, options: PeerOptions): PeerTransport {
  * A crossws peer as the loop's Transport: one class, so a connection carries no closures of its
  * own; where the runtime has native topics (Bun), also the peer's side of them.
  */
-export class PeerTransport implements Transport, NativeTopics {
+export class PeerTransport implements OpenSocket, NativeTopics {
   readonly #options: PeerOptions;
+  /** Its place among the server's open sockets (see OpenSockets). */
+  openPrev: OpenSocket | undefined = undefined;
+  openNext: OpenSocket | undefined = undefined;
 
   constructor(
     protected readonly peer: Peer,
