@@ -1,9 +1,10 @@
 // A crossws peer as the loop's Transport, with what the runtime adds: pings, pausing, native topics.
 import type { Peer } from "crossws";
-import type { NativeTopics, RemoteAddress, Transport } from "../core/connection.ts";
+import type { NativeTopics, RemoteAddress } from "../core/connection.ts";
 import type { Session } from "../core/session.ts";
 import type { Stats } from "../core/stats.ts";
 import type { PeerOptions } from "./loops.ts";
+import type { OpenSocket } from "./open-sockets.ts";
 import { KEY, socketOf } from "./peer-context.ts";
 
 /** The transport for `peer`: one of three classes, so a connection carries no closures of its own. */
@@ -16,8 +17,11 @@ export function transportFor(peer: Peer, options: PeerOptions): PeerTransport {
  * A crossws peer as the loop's Transport: one class, so a connection carries no closures of its
  * own; where the runtime has native topics (Bun), also the peer's side of them.
  */
-export class PeerTransport implements Transport, NativeTopics {
+export class PeerTransport implements OpenSocket, NativeTopics {
   readonly #options: PeerOptions;
+  /** Its place among the server's open sockets (see OpenSockets). */
+  openPrev: OpenSocket | undefined = undefined;
+  openNext: OpenSocket | undefined = undefined;
 
   constructor(
     protected readonly peer: Peer,
@@ -34,13 +38,17 @@ export class PeerTransport implements Transport, NativeTopics {
     return this.#options.hub as NativeTopics["hub"];
   }
 
-  /** crossws' subscribe reaches Bun's ws.subscribe. */
+  /**
+   * Bun's ws.subscribe, on the socket itself: crossws' peer.subscribe would also keep the topic in
+   * a Set of the peer's own (~200 B of RSS per subscribed socket on Bun), which wsloop never reads
+   * (its brokers know their members, and publish through the server).
+   */
   subscribe(topic: string): void {
-    this.peer.subscribe(topic);
+    (socketOf(this.peer) as NativeSocket).subscribe(topic);
   }
 
   unsubscribe(topic: string): void {
-    this.peer.unsubscribe(topic);
+    (socketOf(this.peer) as NativeSocket).unsubscribe(topic);
   }
 
   get remoteAddress(): RemoteAddress | undefined {
@@ -129,6 +137,12 @@ class FlowPeerTransport extends PingingPeerTransport {
       // As above.
     }
   }
+}
+
+/** The part of Bun's ServerWebSocket that joins its native topics. */
+interface NativeSocket {
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
 }
 
 /** WebSocket.OPEN, which not every runtime defines as a global. */

@@ -5,7 +5,7 @@ import type { PendingUpgrade } from "../core/upgrade.ts";
 import type { PeerOptions } from "./loops.ts";
 import type { OpenSockets } from "./open-sockets.ts";
 import { KEY, socketOf } from "./peer-context.ts";
-import { transportFor } from "./peer-transport.ts";
+import { type PeerTransport, transportFor } from "./peer-transport.ts";
 
 /** What a server tracks of its sockets: for shutdown, and to know when an accepted upgrade opened. */
 export interface Registry {
@@ -37,7 +37,7 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
       const session = new Session(pending, transport, forget);
       peer.context[KEY] = session;
       sessions?.add(session);
-      registry?.sockets.add(peer, transport);
+      registry?.sockets.add(transport);
       registry?.opened(pending, session);
       options.keepAddress?.(peer);
       watchClose?.(peer, session);
@@ -64,10 +64,11 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
       (peer.context[KEY] as Session).heard();
     },
     close(peer, details) {
-      registry?.sockets.delete(peer);
+      const session = peer.context[KEY];
+      // Not a Session: the socket never opened (its context still holds the upgrade).
+      if (registry && session instanceof Session) registry.sockets.delete(session.connection.transport as PeerTransport);
       // The adapter's own close listener reports it (and lets go of the session).
       if (watchClose) return;
-      const session = peer.context[KEY];
       // The runtime may keep the closed socket (and the peer) for a while: it need not keep the session.
       peer.context[KEY] = undefined;
       const sent = closeSent?.(peer);

@@ -95,9 +95,10 @@ export interface NativeTopics {
   readonly hub: { publish(topic: string, data: string | Uint8Array): void };
 }
 
-/** Something a connection belongs to until it leaves or closes (a broker's frame topic). */
+/** Something a connection belongs to until it leaves or closes (a broker's frame topic, a presence entry). */
 export interface Membership {
-  leave(): void;
+  /** `connection` leaves it: one membership may stand for many connections (a frame topic). */
+  leave(connection: LiveConnection): void;
 }
 
 const SENT: Result<void, SendError> = Object.freeze({ ok: true, value: undefined });
@@ -185,7 +186,7 @@ export class LiveConnection implements Connection {
     // Most connections joined nothing: no copy for them.
     if (this.memberships === undefined) return;
     // Leaving removes the membership from the array: walk a copy.
-    for (const membership of [...this.memberships]) membership.leave();
+    for (const membership of [...this.memberships]) membership.leave(this);
   }
 
   #id: number | string;

@@ -5,33 +5,33 @@ import { textExceeds } from "./size.ts";
 
 type Hub = NativeTopics["hub"];
 
-interface Topic {
+/**
+ * A topic's members here, and what each member's connection holds to leave it when it closes: one
+ * object for all of them, rather than a membership object and a Map entry per socket.
+ */
+class Topic implements Membership {
   /** Sockets the runtime fans out to natively, counted per server. */
-  readonly hubs: Map<Hub, number>;
+  readonly hubs = new Map<Hub, number>();
   /** Sockets wsloop writes to one by one. */
-  readonly plain: Set<LiveConnection>;
-  readonly members: Map<LiveConnection, Membership>;
-  /** The smallest maxMessageSize that ever joined (not raised on leave): below it, no member checks. */
-  smallest: number;
+  readonly plain = new Set<LiveConnection>();
+  readonly members = new Set<LiveConnection>();
+
+  constructor(
+    readonly frames: FrameTopics,
+    readonly name: string,
+    /** The smallest maxMessageSize that ever joined (not raised on leave): below it, no member checks. */
+    public smallest: number,
+  ) {}
+
+  leave(connection: LiveConnection): void {
+    this.frames.leave(connection, this.name);
+  }
 }
 
 const exceeds = (payload: Payload, limit: number) =>
   typeof payload === "string" ? textExceeds(payload, limit) : payload.byteLength > limit;
 
 let brokers = 0;
-
-/** A socket's membership of one topic: what the socket leaves when it closes. */
-class Member implements Membership {
-  constructor(
-    readonly frames: FrameTopics,
-    readonly connection: LiveConnection,
-    readonly topic: string,
-  ) {}
-
-  leave(): void {
-    this.frames.leave(this.connection, this.topic);
-  }
-}
 
 /**
  * Sockets that receive a topic's frames directly, without a turn of their loop: a broker's
@@ -50,7 +50,7 @@ export class FrameTopics {
     let topic = this.#topics.get(name);
     if (topic?.members.has(live)) return;
     if (!topic) {
-      topic = { hubs: new Map(), plain: new Set(), members: new Map(), smallest: live.limits.maxMessageSize };
+      topic = new Topic(this, name, live.limits.maxMessageSize);
       this.#topics.set(name, topic);
       this.hooks.first?.(name);
     }
@@ -60,21 +60,19 @@ export class FrameTopics {
       native.subscribe(this.#prefix + name);
       topic.hubs.set(native.hub, (topic.hubs.get(native.hub) ?? 0) + 1);
     } else topic.plain.add(live);
-    const membership = new Member(this, live, name);
-    topic.members.set(live, membership);
+    topic.members.add(live);
     // An array made with its first entry: an empty one grown by push reserves 17 slots (152 B on V8).
-    if (live.memberships) live.memberships.push(membership);
-    else live.memberships = [membership];
+    if (live.memberships) live.memberships.push(topic);
+    else live.memberships = [topic];
   }
 
   leave(connection: Connection, name: string): void {
     const live = connection as LiveConnection;
     const topic = this.#topics.get(name);
-    const membership = topic?.members.get(live);
-    if (!topic || !membership) return;
-    topic.members.delete(live);
+    if (!topic?.members.delete(live)) return;
     const memberships = live.memberships;
-    if (memberships) memberships.splice(memberships.indexOf(membership), 1);
+    const index = memberships ? memberships.indexOf(topic) : -1;
+    if (memberships && index >= 0) memberships.splice(index, 1);
     const native = live.transport.native;
     if (native) {
       try {
@@ -110,7 +108,7 @@ export class FrameTopics {
    * refuse it (too_large); the runtime's fan-out cannot skip one, so every member is written to.
    */
   #deliverChecked(topic: Topic, payload: Payload): void {
-    for (const live of topic.members.keys()) if (!exceeds(payload, live.limits.maxMessageSize)) send(live, payload);
+    for (const live of topic.members) if (!exceeds(payload, live.limits.maxMessageSize)) send(live, payload);
   }
 
   /** How many sockets joined `name` here. */
