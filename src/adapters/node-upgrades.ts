@@ -15,11 +15,12 @@ import type { CloseOptions, FetchHandler, ServerLimits, ServerStats } from "./ty
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;
 
-/** The part of crossws' bundled `ws` WebSocket this file uses (public `ws` API). */
+/** The part of crossws' bundled `ws` WebSocket this file uses (public `ws` API, but for `_receiver`). */
 interface NodeWebSocket {
   readonly readyState: number;
   pong(data: Uint8Array, mask: boolean, cb: (error?: Error) => void): void;
-  on(event: "error", listener: (this: NodeWebSocket, error: Error) => void): void;
+  /** ws' frame parser, a Writable: `errored` is the protocol error it stopped at, if any. */
+  readonly _receiver?: { readonly errored?: Error | null };
 }
 
 const OPEN = 1;
@@ -51,7 +52,6 @@ export class NodeUpgrades {
       ...limits,
       onError,
       canPing: true,
-      watchErrors,
       closeSent,
       remoteAddress: nodeAddress,
       keepAddress: keepNodeAddress,
@@ -107,6 +107,9 @@ export class NodeUpgrades {
         // ws inflates a message only up to maxPayload (then closes with 1009): maxMessageSize
         // bounds the decompressed size, so a small compressed bomb cannot inflate memory.
         perMessageDeflate: this.#compression ? PER_MESSAGE_DEFLATE : false,
+        // ws' set of its clients costs a Set entry and a 'close' closure per socket; crossws never
+        // reads it (wsloop tracks its own sockets), and ws closes the server at once without it.
+        clientTracking: false,
       };
       // wsloop keeps each socket alive with its own idleTimeout; crossws' sweep is turned off.
       adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions, getNamespace: wsloopNamespace });
@@ -171,22 +174,13 @@ function answerPing(ws: NodeWebSocket, data: Uint8Array): void {
 /**
  * ws reports a protocol error (invalid UTF-8, a reserved opcode, an oversize message) with the close
  * code it sends, then 'close' with 1006 because the client sent no close frame: the session hears
- * the code that actually closed the socket. One listener for every socket (no closure per
- * connection); the code is kept only for a socket that had such an error.
+ * the code that actually closed the socket. ws' Receiver (a Writable) keeps that error as its
+ * `errored`, so no 'error' listener per socket is needed to catch it (~90 B per connection).
  */
-function watchErrors(peer: Peer): void {
-  (socketOf(peer) as NodeWebSocket).on("error", recordCloseSent);
-}
-
-const closesSent = new WeakMap<NodeWebSocket, { code: number; reason: string }>();
-
-function recordCloseSent(this: NodeWebSocket, error: Error): void {
-  const code = statusCodeOf(error);
-  if (code !== undefined && !closesSent.has(this)) closesSent.set(this, { code, reason: error.message });
-}
-
 function closeSent(peer: Peer): { code: number; reason: string } | undefined {
-  return closesSent.get(socketOf(peer) as NodeWebSocket);
+  const error = (socketOf(peer) as NodeWebSocket)._receiver?.errored;
+  const code = error ? statusCodeOf(error) : undefined;
+  return code === undefined ? undefined : { code, reason: (error as Error).message };
 }
 
 /** ws keeps the close code of a protocol error under a private `Symbol("status-code")`. */
