@@ -8,8 +8,9 @@ import { isThenable } from "../core/thenable.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
 import { createLoops, type Loops, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
+import { slimNodePeer } from "./node-peer.ts";
 import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
-import { keepNodeAddress, nodeAddress } from "./peer-address.ts";
+import { nodeAddress } from "./peer-address.ts";
 import { socketOf } from "./peer-context.ts";
 import type { CloseOptions, FetchHandler, ServerLimits, ServerStats } from "./types.ts";
 
@@ -54,7 +55,7 @@ export class NodeUpgrades {
       canPing: true,
       closeSent,
       remoteAddress: nodeAddress,
-      keepAddress: keepNodeAddress,
+      keepAddress: slimNodePeer,
     });
     this.#perIp = limits.maxConnectionsPerIp !== undefined;
     const { ping } = this.#loops.hooks;
