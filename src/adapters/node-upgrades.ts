@@ -92,6 +92,9 @@ export class NodeUpgrades {
       await this.#adapterFor(outcome).handleUpgrade(req, socket, head, request);
     } finally {
       this.#loops.release(outcome);
+      // ws listens for the socket's errors from its handshake on (and keeps listening once open):
+      // ours would otherwise stay for the socket's life, with an array of two (~64 B).
+      if (socket.listenerCount("error") > 1) socket.off("error", destroyOnError);
     }
   }
 
