@@ -2,11 +2,19 @@
 import type { Peer } from "crossws";
 import { keepNodeAddress } from "./peer-address.ts";
 
-/** The fields of crossws' NodePeer `_internal` (crossws 0.4) this file replaces. */
+/** The fields of crossws' NodePeer `_internal` (crossws 0.4) this file reads or replaces. */
 interface NodePeerInternal {
   nodeReq: OpenedRequest | UpgradedMessage;
   request: unknown;
   peers?: Set<Peer>;
+  readonly ws: NodeWebSocket;
+  readonly hooks: { callHook(name: "ping" | "pong" | "error", peer: Peer, arg: unknown): unknown };
+}
+
+/** ws' WebSocket, as an EventEmitter. */
+interface NodeWebSocket {
+  removeAllListeners(event: string): void;
+  on(event: string, listener: (this: NodeWebSocket, arg: never) => void): void;
 }
 
 /** The NodePeer itself: its `_topics` Set, made per peer. */
@@ -50,8 +58,8 @@ class OpenedRequest {
  * request proxy of its own (NodeReqProxy, ~150 B with its URL and headers) beside wsloop's
  * upgrade Request, an entry in its peer set and a Set of topics, which only its publish and close
  * read (wsloop uses neither on Node: it tracks and closes its own sockets, and its brokers publish
- * by themselves). Each is let go; `peer.request` answers wsloop's upgrade Request. The socket's address is read first, to stay readable after
- * the close.
+ * by themselves). Each is let go; `peer.request` answers wsloop's upgrade Request. The socket's
+ * address is read first, to stay readable after the close.
  */
 export function slimNodePeer(peer: Peer): void {
   keepNodeAddress(peer);
@@ -63,4 +71,39 @@ export function slimNodePeer(peer: Peer): void {
   if (message._request !== undefined) internal.request = message._request;
   internal.peers?.delete(peer);
   fields._topics = NO_TOPICS;
+  // crossws adds its listeners once this hook has returned: they are replaced right after.
+  if (opened.push(peer) === 1) queueMicrotask(shareListeners);
 }
+
+/**
+ * crossws listens to each socket's ping, pong and error with closures of its own (~56 B each);
+ * shared listeners find the peer in a WeakMap instead and call the same hooks (crossws' pong
+ * listener also skips its own heartbeat's pongs, which wsloop's idleTimeout: 0 never sends).
+ */
+const peers = new WeakMap<NodeWebSocket, Peer>();
+const opened: Peer[] = [];
+
+function shareListeners(): void {
+  for (const peer of opened) {
+    const ws = (peer as unknown as NodePeerFields)._internal.ws;
+    peers.set(ws, peer);
+    for (const [event, listener] of SHARED) {
+      ws.removeAllListeners(event);
+      ws.on(event, listener);
+    }
+  }
+  opened.length = 0;
+}
+
+function hookFor(name: "ping" | "pong" | "error"): (this: NodeWebSocket, arg: unknown) => void {
+  return function (this: NodeWebSocket, arg: unknown): void {
+    const peer = peers.get(this);
+    if (peer) (peer as unknown as NodePeerFields)._internal.hooks.callHook(name, peer, arg);
+  };
+}
+
+const SHARED = [
+  ["ping", hookFor("ping")],
+  ["pong", hookFor("pong")],
+  ["error", hookFor("error")],
+] as const;
