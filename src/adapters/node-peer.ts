@@ -13,6 +13,7 @@ interface NodePeerInternal {
 
 /** ws' WebSocket, as an EventEmitter. */
 interface NodeWebSocket {
+  [kPeer]?: Peer;
   removeAllListeners(event: string): void;
   on(event: string, listener: (this: NodeWebSocket, arg: never) => void): void;
 }
@@ -77,16 +78,16 @@ export function slimNodePeer(peer: Peer): void {
 
 /**
  * crossws listens to each socket's ping, pong and error with closures of its own (~56 B each);
- * shared listeners find the peer in a WeakMap instead and call the same hooks (crossws' pong
+ * shared listeners find the peer on the socket instead and call the same hooks (crossws' pong
  * listener also skips its own heartbeat's pongs, which wsloop's idleTimeout: 0 never sends).
  */
-const peers = new WeakMap<NodeWebSocket, Peer>();
+const kPeer = Symbol("wsloop.peer");
 const opened: Peer[] = [];
 
 function shareListeners(): void {
   for (const peer of opened) {
     const ws = (peer as unknown as NodePeerFields)._internal.ws;
-    peers.set(ws, peer);
+    ws[kPeer] = peer;
     for (const [event, listener] of SHARED) {
       ws.removeAllListeners(event);
       ws.on(event, listener);
@@ -97,7 +98,7 @@ function shareListeners(): void {
 
 function hookFor(name: "ping" | "pong" | "error"): (this: NodeWebSocket, arg: unknown) => void {
   return function (this: NodeWebSocket, arg: unknown): void {
-    const peer = peers.get(this);
+    const peer = this[kPeer];
     if (peer) (peer as unknown as NodePeerFields)._internal.hooks.callHook(name, peer, arg);
   };
 }
