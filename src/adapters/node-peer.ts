@@ -87,6 +87,8 @@ const opened: Peer[] = [];
 function shareListeners(): void {
   for (const peer of opened) {
     const ws = (peer as unknown as NodePeerFields)._internal.ws;
+    // A socket that is not the ws WebSocket this expects keeps crossws' own listeners.
+    if (typeof ws?.removeAllListeners !== "function") continue;
     ws[kPeer] = peer;
     for (const [event, listener] of SHARED) {
       ws.removeAllListeners(event);
