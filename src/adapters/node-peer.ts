@@ -67,7 +67,7 @@ export function slimNodePeer(peer: Peer): void {
   const fields = peer as unknown as NodePeerFields;
   const internal = fields._internal;
   const message = internal.nodeReq;
-  if (message instanceof OpenedRequest) return;
+  if (!message || message instanceof OpenedRequest) return;
   internal.nodeReq = new OpenedRequest(message.socket, message._context);
   if (message._request !== undefined) internal.request = message._request;
   internal.peers?.delete(peer);
