@@ -27,11 +27,12 @@ export function tryUpgradeRequest(req: IncomingMessage): Request | undefined {
 export class UpgradeRequest {
   readonly url: string;
   readonly method: string;
-  readonly #raw: string[];
+  /** Node's raw headers (name, value, name, ...), or once handed off the same joined by "\n". */
+  #raw: string[] | string;
   #headers: Headers | undefined;
   #signal: AbortSignal | undefined;
 
-  constructor(url: string, method: string, raw: string[]) {
+  constructor(url: string, method: string, raw: string[] | string) {
     this.url = url;
     this.method = method;
     this.#raw = raw;
@@ -39,17 +40,20 @@ export class UpgradeRequest {
 
   /**
    * The upgrade was accepted: the Headers made for the app's checks are dropped (~0.9 KB that
-   * would live as long as the socket). The raw headers stay (Node keeps them anyway); a later
-   * `headers` makes them again.
+   * would live as long as the socket), and the raw headers are joined into one string (an array
+   * and a string per name and per value cost ~400 B more); a later `headers` makes them again.
    */
   static handedOff(request: Request): void {
-    if (request instanceof UpgradeRequest) request.#headers = undefined;
+    if (!(request instanceof UpgradeRequest)) return;
+    request.#headers = undefined;
+    if (typeof request.#raw !== "string") request.#raw = joinRaw(request.#raw);
   }
 
   /** headers.get(name) for a lower-case name, read off the raw headers unless a Headers exists already. */
   [kHeader](name: string): string | null {
     if (this.#headers) return this.#headers.get(name);
     const raw = this.#raw;
+    if (typeof raw === "string") return joinedHeader(raw, name);
     let value: string | null = null;
     for (let i = 0; i < raw.length; i += 2) {
       const key = raw[i] as string;
@@ -63,7 +67,7 @@ export class UpgradeRequest {
   get headers(): Headers {
     if (!this.#headers) {
       const headers = new Headers();
-      const raw = this.#raw;
+      const raw = typeof this.#raw === "string" ? this.#raw.split(SEPARATOR) : this.#raw;
       for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
       this.#headers = headers;
     }
@@ -129,6 +133,43 @@ export class UpgradeRequest {
   text(): Promise<string> {
     return Promise.resolve("");
   }
+}
+
+/** Between the joined raw headers' names and values: Node's parser lets no line feed into either. */
+const SEPARATOR = "\n";
+
+/** The raw headers as one string, unless one holds a line feed after all (or there are none). */
+function joinRaw(raw: string[]): string[] | string {
+  if (raw.length === 0) return raw;
+  for (const part of raw) if (part.includes(SEPARATOR)) return raw;
+  return raw.join(SEPARATOR);
+}
+
+/** headers.get(name) for a lower-case name, read off the joined raw headers without splitting them. */
+function joinedHeader(joined: string, name: string): string | null {
+  let value: string | null = null;
+  for (let start = 0; start < joined.length; ) {
+    const nameEnd = joined.indexOf(SEPARATOR, start);
+    if (nameEnd === -1) break;
+    let valueEnd = joined.indexOf(SEPARATOR, nameEnd + 1);
+    if (valueEnd === -1) valueEnd = joined.length;
+    if (nameEnd - start === name.length && sameLowerCase(joined, start, name)) {
+      const found = trimHttpWhitespace(joined.slice(nameEnd + 1, valueEnd));
+      value = value === null ? found : `${value}, ${found}`;
+    }
+    start = valueEnd + 1;
+  }
+  return value;
+}
+
+/** Whether `text` at `start` spells the lower-case, ASCII `name` in any case (header names are ASCII tokens). */
+function sameLowerCase(text: string, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    let code = text.charCodeAt(start + i);
+    if (code >= 0x41 && code <= 0x5a) code += 0x20;
+    if (code !== name.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** What Headers strips from a value's ends: HTTP whitespace (tab, LF, CR, space), nothing else. */

@@ -8,18 +8,20 @@ import { isThenable } from "../core/thenable.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
 import { createLoops, type Loops, wsloopNamespace } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
+import { slimNodePeer } from "./node-peer.ts";
 import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
-import { keepNodeAddress, nodeAddress } from "./peer-address.ts";
+import { nodeAddress } from "./peer-address.ts";
 import { socketOf } from "./peer-context.ts";
 import type { CloseOptions, FetchHandler, ServerLimits, ServerStats } from "./types.ts";
 
 type NodeAdapter = ReturnType<typeof nodeAdapter>;
 
-/** The part of crossws' bundled `ws` WebSocket this file uses (public `ws` API). */
+/** The part of crossws' bundled `ws` WebSocket this file uses (public `ws` API, but for `_receiver`). */
 interface NodeWebSocket {
   readonly readyState: number;
   pong(data: Uint8Array, mask: boolean, cb: (error?: Error) => void): void;
-  on(event: "error", listener: (this: NodeWebSocket, error: Error) => void): void;
+  /** ws' frame parser, a Writable: `errored` is the protocol error it stopped at, if any. */
+  readonly _receiver?: { readonly errored?: Error | null };
 }
 
 const OPEN = 1;
@@ -51,10 +53,9 @@ export class NodeUpgrades {
       ...limits,
       onError,
       canPing: true,
-      watchErrors,
       closeSent,
       remoteAddress: nodeAddress,
-      keepAddress: keepNodeAddress,
+      keepAddress: slimNodePeer,
     });
     this.#perIp = limits.maxConnectionsPerIp !== undefined;
     const { ping } = this.#loops.hooks;
@@ -91,6 +92,9 @@ export class NodeUpgrades {
       await this.#adapterFor(outcome).handleUpgrade(req, socket, head, request);
     } finally {
       this.#loops.release(outcome);
+      // ws listens for the socket's errors from its handshake on (and keeps listening once open):
+      // ours would otherwise stay for the socket's life, with an array of two (~64 B).
+      if (socket.listenerCount("error") > 1) socket.off("error", destroyOnError);
     }
   }
 
@@ -107,6 +111,9 @@ export class NodeUpgrades {
         // ws inflates a message only up to maxPayload (then closes with 1009): maxMessageSize
         // bounds the decompressed size, so a small compressed bomb cannot inflate memory.
         perMessageDeflate: this.#compression ? PER_MESSAGE_DEFLATE : false,
+        // ws' set of its clients costs a Set entry and a 'close' closure per socket; crossws never
+        // reads it (wsloop tracks its own sockets), and ws closes the server at once without it.
+        clientTracking: false,
       };
       // wsloop keeps each socket alive with its own idleTimeout; crossws' sweep is turned off.
       adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions, getNamespace: wsloopNamespace });
@@ -171,22 +178,13 @@ function answerPing(ws: NodeWebSocket, data: Uint8Array): void {
 /**
  * ws reports a protocol error (invalid UTF-8, a reserved opcode, an oversize message) with the close
  * code it sends, then 'close' with 1006 because the client sent no close frame: the session hears
- * the code that actually closed the socket. One listener for every socket (no closure per
- * connection); the code is kept only for a socket that had such an error.
+ * the code that actually closed the socket. ws' Receiver (a Writable) keeps that error as its
+ * `errored`, so no 'error' listener per socket is needed to catch it (~90 B per connection).
  */
-function watchErrors(peer: Peer): void {
-  (socketOf(peer) as NodeWebSocket).on("error", recordCloseSent);
-}
-
-const closesSent = new WeakMap<NodeWebSocket, { code: number; reason: string }>();
-
-function recordCloseSent(this: NodeWebSocket, error: Error): void {
-  const code = statusCodeOf(error);
-  if (code !== undefined && !closesSent.has(this)) closesSent.set(this, { code, reason: error.message });
-}
-
 function closeSent(peer: Peer): { code: number; reason: string } | undefined {
-  return closesSent.get(socketOf(peer) as NodeWebSocket);
+  const error = (socketOf(peer) as NodeWebSocket)._receiver?.errored;
+  const code = error ? statusCodeOf(error) : undefined;
+  return code === undefined ? undefined : { code, reason: (error as Error).message };
 }
 
 /** ws keeps the close code of a protocol error under a private `Symbol("status-code")`. */
