@@ -13,7 +13,7 @@ import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { BunPeer, type BunPeerHooks, bunWebSocket } from "./bun-peer.ts";
 import { defaultOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
-import { createLoops, upgradeOutcome } from "./loops.ts";
+import { createLoops } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
@@ -44,7 +44,7 @@ export interface BunHandlers<Data> {
 /** Bun's own default maxPayloadLength, and wsloop's default maxMessageSize. */
 const BUN_MAX_PAYLOAD_LENGTH = 16 * 1024 * 1024;
 
-/** The app's headers for the 101, with the chosen subprotocol. */
+/** The app's headers for the 101, with the chosen subprotocol (or a blank one). */
 function withProtocol(headers: HeadersInit | undefined, protocol: string): HeadersInit {
   if (!headers) return { "sec-websocket-protocol": protocol };
   const merged = new Headers(headers);
@@ -133,10 +133,13 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
     // upgrade pipeline: a hook call, protocol resolution, a Headers per upgrade).
     // Bun answers the client's first offered subprotocol when the response names none: a blank
     // header keeps it out, needed only when the client offered one.
-    const offered = request.headers.has("sec-websocket-protocol");
-    const { protocol, headers } = upgradeOutcome(outcome, { blankProtocol: offered });
+    const { protocol, headers } = outcome;
+    const answer = protocol
+      ? withProtocol(headers, protocol)
+      : request.headers.has("sec-websocket-protocol")
+        ? withProtocol(headers, "")
+        : headers;
     const data = new BunPeer(request, outcome, ip?.port);
-    const answer = protocol ? withProtocol(headers, protocol) : headers;
     if ((current as unknown as BunServer<BunPeer>).upgrade(request, { data, headers: answer })) return undefined;
     // Bun refused the upgrade: no socket will open for it.
     loops.release(outcome);
