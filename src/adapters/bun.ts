@@ -1,5 +1,5 @@
 /**
- * wsloop on Bun, through crossws and Bun.serve's native WebSockets.
+ * wsloop on Bun, on Bun.serve's native WebSockets (driven directly: see BunPeer) and crossws' hooks.
  *
  * @example
  * ```ts
@@ -9,11 +9,11 @@
  * @module
  */
 import type { Server as BunServer, WebSocketHandler } from "bun";
-import bunAdapter from "crossws/adapters/bun";
 import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
+import { BunPeer, type BunPeerHooks, bunWebSocket } from "./bun-peer.ts";
 import { defaultOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
-import { createLoops, upgradeOutcome, wsloopNamespace } from "./loops.ts";
+import { createLoops } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
@@ -44,19 +44,7 @@ export interface BunHandlers<Data> {
 /** Bun's own default maxPayloadLength, and wsloop's default maxMessageSize. */
 const BUN_MAX_PAYLOAD_LENGTH = 16 * 1024 * 1024;
 
-/**
- * Bun calls its close handler with 1006 after it closed a socket for a protocol error itself, with
- * the close frame it sent (1002, 1007, 1009) named only by the reason: these are uWS' reasons.
- */
-function codeSent(code: number, reason: string): number {
-  if (code !== 1006) return code;
-  if (reason === "Received invalid UTF-8") return 1007;
-  if (reason.startsWith("Received too big message")) return 1009;
-  if (reason.startsWith("Received ")) return 1002;
-  return code;
-}
-
-/** The app's headers for the 101, with the chosen subprotocol. */
+/** The app's headers for the 101, with the chosen subprotocol (or a blank one). */
 function withProtocol(headers: HeadersInit | undefined, protocol: string): HeadersInit {
   if (!headers) return { "sec-websocket-protocol": protocol };
   const merged = new Headers(headers);
@@ -118,18 +106,8 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
     // Bun tells the port only for a request still waiting for its response: the upgrade puts it in the context.
     remoteAddress: contextAddress,
   });
-  // wsloop keeps each socket alive with its own idleTimeout; Bun's server-wide one is turned off.
-  const ws = bunAdapter({ hooks: loops.hooks, idleTimeout: 0, getNamespace: wsloopNamespace });
-  const handler = ws.websocket as unknown as WebSocketHandler<Data>;
-  const websocket: WebSocketHandler<Data> = {
-    ...handler,
-    // Bun reads a whole message before wsloop sees it, and closes (1009) above this, per server.
-    maxPayloadLength,
-    perMessageDeflate: compress,
-    close(socket, code, reason) {
-      return handler.close?.(socket, codeSent(code, reason), reason);
-    },
-  };
+  // Bun reads a whole message before wsloop sees it, and closes (1009) above maxPayloadLength, per server.
+  const websocket = bunWebSocket(loops.hooks as BunPeerHooks, { maxPayloadLength, perMessageDeflate: compress });
   // The app runs first, so the endpoint's limits are known; then Bun upgrades with its answer.
   const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
     // requestIP makes an object per call: called once, for the port (and the address where it is counted).
@@ -151,16 +129,18 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
         ),
       );
     }
-    // crossws' Bun handlers read only ws.data's request, context and namespace (and keep the peer
-    // there): upgrading here skips its async upgrade pipeline (a hook call, protocol resolution, a
-    // Headers per upgrade).
+    // Upgraded here, with a BunPeer as ws.data, rather than through crossws' Bun adapter (its async
+    // upgrade pipeline: a hook call, protocol resolution, a Headers per upgrade).
     // Bun answers the client's first offered subprotocol when the response names none: a blank
     // header keeps it out, needed only when the client offered one.
-    const offered = request.headers.has("sec-websocket-protocol");
-    const { context, namespace, protocol, headers } = upgradeOutcome(outcome, { blankProtocol: offered }, ip?.port);
-    const data = { request, context, namespace };
-    const answer = protocol ? withProtocol(headers, protocol) : headers;
-    if ((current as unknown as BunServer<typeof data>).upgrade(request, { data, headers: answer })) return undefined;
+    const { protocol, headers } = outcome;
+    const answer = protocol
+      ? withProtocol(headers, protocol)
+      : request.headers.has("sec-websocket-protocol")
+        ? withProtocol(headers, "")
+        : headers;
+    const data = new BunPeer(request, outcome, ip?.port);
+    if ((current as unknown as BunServer<BunPeer>).upgrade(request, { data, headers: answer })) return undefined;
     // Bun refused the upgrade: no socket will open for it.
     loops.release(outcome);
     return new Response("Upgrade failed", { status: 500 });
@@ -170,7 +150,7 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
       server = current;
       return isWebSocketUpgrade(request) ? upgrade(request, current) : runFetch(fetch, request, onError);
     },
-    websocket,
+    websocket: websocket as unknown as WebSocketHandler<Data>,
     close: (closeOptions) => loops.closeAll(closeOptions),
     stats: loops.stats,
     ready: loops.ready,
