@@ -57,10 +57,8 @@ export interface LoopsOptions extends ServerLimits {
   watchClose?: (peer: Peer, session: Session) => void;
   /**
    * Set by runtimes whose close event says 1006 after they closed the socket with a code of their
-   * own for a protocol error (Node's ws): `watchErrors` runs at open, `closeSent` at close names
-   * the close frame the runtime sent, if any.
+   * own for a protocol error (Node's ws): at close, names the close frame the runtime sent, if any.
    */
-  watchErrors?: (peer: Peer) => void;
   closeSent?: (peer: Peer) => { code: number; reason: string } | undefined;
   /**
    * Bun's upgrade answers the client's first offered subprotocol when the response names none; an

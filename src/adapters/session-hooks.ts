@@ -21,7 +21,7 @@ export interface Registry {
 
 /** The hooks that run a Session for each peer, from open to close, tracked in `registry` if given. */
 export function sessionHooks(options: PeerOptions, registry?: Registry): Partial<Hooks> {
-  const { watchClose, watchErrors, closeSent } = options;
+  const { watchClose, closeSent } = options;
   const forget = registry
     ? (session: Session) => {
         registry.sessions.delete(session);
@@ -41,7 +41,6 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
       registry?.opened(pending, session);
       options.keepAddress?.(peer);
       watchClose?.(peer, session);
-      watchErrors?.(peer);
       // Registered first: a loop that ends inside onInit then leaves the registry as well.
       session.start();
     },
