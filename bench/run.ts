@@ -195,9 +195,12 @@ if (failures > 0) {
 }
 if (!quick && !partial) {
   const date = new Date().toISOString().slice(0, 10);
+  // The command as given: a run with fewer rounds says so.
+  const args = process.argv.slice(2);
+  const invocation = args.length === 0 ? "npm run bench" : `node --import tsx bench/run.ts ${args.join(" ")}`;
   writeFileSync(`${root}bench/results.svg`, chart(samples, runtimes, list, `wsloop against crossws, raw and Hono (${date})`));
   writeFileSync(
     `${root}bench/results.md`,
-    `# Benchmark results\n\nRun on ${date} with \`npm run bench\`.\n\n![wsloop's ratios against crossws, the raw runtime and Hono](results.svg)\n\n${table}`,
+    `# Benchmark results\n\nRun on ${date} with \`${invocation}\`.\n\n![wsloop's ratios against crossws, the raw runtime and Hono](results.svg)\n\n${table}`,
   );
 }
