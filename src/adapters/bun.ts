@@ -12,7 +12,7 @@ import type { Server as BunServer, WebSocketHandler } from "bun";
 import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { BunPeer, type BunPeerHooks, bunWebSocket } from "./bun-peer.ts";
-import { defaultOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
+import { guardOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops } from "./loops.ts";
 import { contextAddress } from "./peer-address.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
@@ -89,7 +89,8 @@ export interface BunOptions extends ServerLimits {
  * ```
  */
 export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: BunOptions = {}): BunHandlers<Data> {
-  const { onError = defaultOnError, maxPayloadLength = BUN_MAX_PAYLOAD_LENGTH, compression, ...limits } = options;
+  const { maxPayloadLength = BUN_MAX_PAYLOAD_LENGTH, compression, ...limits } = options;
+  const onError = guardOnError(options.onError);
   const perIp = limits.maxConnectionsPerIp !== undefined;
   const warned = new Set<number>();
   // Broadcasts (Broker.publishFrame) go through Bun's native topics: one call fans out in Bun.

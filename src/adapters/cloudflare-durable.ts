@@ -3,7 +3,7 @@ import { isWebSocketUpgrade, type PendingUpgrade, takeUpgrade } from "../core/up
 import { hibernationOf, isEnded, isSaved, markEnded, persisting, rebuiltRequest, type Saved } from "./cloudflare-hibernation.ts";
 import { closed, deliver, openSocket, SocketTransport } from "./cloudflare-socket.ts";
 import { type CloudflareSocket, type DurableObjectContext, switchingProtocols, workers } from "./cloudflare-types.ts";
-import { defaultOnError, runFetch } from "./fetch.ts";
+import { guardOnError, runFetch } from "./fetch.ts";
 import type { FetchHandler } from "./types.ts";
 
 /**
@@ -71,7 +71,7 @@ export function createDurableHandler(
   app: FetchHandler,
   options: DurableHandlerOptions = {},
 ): DurableHandler {
-  const onError = options.onError ?? defaultOnError;
+  const onError = guardOnError(options.onError);
   if (options.autoResponse) {
     const { request, response } = options.autoResponse;
     ctx.setWebSocketAutoResponse(new (workers().WebSocketRequestResponsePair)(request, response));

@@ -13,7 +13,7 @@ import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { DenoPeer } from "./deno-peer.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
-import { defaultOnError, internalError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
+import { guardOnError, internalError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops } from "./loops.ts";
 import { contextAddress, PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
@@ -75,7 +75,8 @@ export function createDenoHandler(
   fetch: FetchHandler,
   options: ServerLimits & { onError?: (error: unknown) => void } = {},
 ): DenoHandler {
-  const { onError = defaultOnError, ...limits } = options;
+  const { onError: appOnError, ...limits } = options;
+  const onError = guardOnError(appOnError);
   const perIp = limits.maxConnectionsPerIp !== undefined;
   const loops = createLoops(fetch, {
     ...limits,

@@ -1,7 +1,27 @@
+import { isThenable } from "../core/thenable.ts";
 import type { FetchHandler } from "./types.ts";
 
 export function defaultOnError(error: unknown): void {
   console.error("[wsloop] fetch handler failed:", error);
+}
+
+/**
+ * The app's onError, or the default, safe to call from anywhere: an error it throws or rejects
+ * with is logged instead of raised into the runtime, where (called from a request the client
+ * made fail) it would be an uncaught exception, and on Node a crash of the whole server.
+ */
+export function guardOnError(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
+  if (onError === undefined) return defaultOnError;
+  const failed = (failure: unknown) => console.error("[wsloop] onError failed:", failure);
+  return (error) => {
+    try {
+      // Typed void, but an async function is assignable to it.
+      const result: unknown = onError(error);
+      if (isThenable(result)) result.then(undefined, failed);
+    } catch (failure) {
+      failed(failure);
+    }
+  };
 }
 
 /** Runs the app's handler; a throw becomes a 500 so one bad request cannot take the server down. */

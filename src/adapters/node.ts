@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { takeUpgrade } from "../core/upgrade.ts";
 import { DEFAULT_UPGRADE_TIMEOUT } from "./caps.ts";
-import { defaultOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
+import { guardOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { asPlainRequest, isWebSocketRequest, toRequest, writeResponse } from "./node-http.ts";
 import { tryUpgradeRequest } from "./node-upgrade-request.ts";
 import { NodeUpgrades } from "./node-upgrades.ts";
@@ -75,8 +75,8 @@ export interface AttachOptions extends ServerLimits {
  * ```
  */
 export function attach(server: HttpServer, fetch: FetchHandler, options: AttachOptions = {}): Attached {
-  const { filter, onError = defaultOnError, compression, ...limits } = options;
-  const upgrades = new NodeUpgrades(fetch, onError, limits, compression === true);
+  const { filter, compression, ...limits } = options;
+  const upgrades = new NodeUpgrades(fetch, guardOnError(options.onError), limits, compression === true);
   return attachUpgrades(server, upgrades, filter);
 }
 
@@ -119,7 +119,8 @@ function accepts(filter: (request: Request) => boolean, request: Request): boole
  * ```
  */
 export async function serve(options: ServeOptions): Promise<Server> {
-  const { fetch, port, hostname, onError = defaultOnError, compression, ...limits } = options;
+  const { fetch, port, hostname, compression, ...limits } = options;
+  const onError = guardOnError(options.onError);
   // A client that never finishes its request head (slow-loris) is dropped after upgradeTimeout,
   // checked twice as often, rather than Node's 60 s checked every 30 s.
   const headersTimeout = (limits.upgradeTimeout ?? DEFAULT_UPGRADE_TIMEOUT) * 1000;

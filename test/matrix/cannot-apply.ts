@@ -23,6 +23,8 @@ const CANNOT_APPLY: Partial<Record<MatrixRuntime, Record<string, string>>> = {
       "connection caps, upgradeTimeout and telemetry are serve() options, and a Worker has no serve(): Cloudflare limits connections itself",
     "answers 500 to an upgrade the app answers with no Response, at once or later, and gives its place back":
       "the case counts places under maxConnectionsPerIp, a serve() option, and a Worker has no serve()",
+    "answers 500 and keeps serving when the app's onError throws or rejects as well":
+      "the fixture's onError is a serve() option, and a Worker has no serve(): an exception in a Worker ends only its request",
     "does not upgrade a second client on the first one's request when the app answers it the same marker":
       "the case counts places under maxConnectionsPerIp, a serve() option, and a Worker has no serve()",
     "answers an upgrade without Connection: Upgrade without a 500 or a stack trace, and holds no place for it":

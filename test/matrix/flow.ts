@@ -225,6 +225,27 @@ export function defineFlow(runtime: MatrixRuntime, server: () => FixtureServer):
       });
     }, 30_000);
 
+    it("answers 500 and keeps serving when the app's onError throws or rejects as well", async () => {
+      for (const failing of ["throw", "reject"]) {
+        const own = await startScript(runtime as Runtime, `test/fixture/${runtime}.ts`, /READY (\d+)/, {
+          FIXTURE_ON_ERROR: failing,
+        });
+        try {
+          // Before, on Node, the onError's throw escaped the request handler: the process died.
+          expect((await fetch(`${own.http}/http/throw`)).status).toBe(500);
+          expect((await refusal(`${own.ws}/ws/bad-header`)).status).toBe(500);
+          expect((await refusal(`${own.ws}/ws/nothing`)).status).toBe(500);
+          const echo = await open(`${own.ws}/ws/echo`);
+          expect(await echo.ask("in")).toBe("in");
+          echo.socket.close(1000);
+          await echo.closed;
+          expect(own.output()).toMatch(/onError failed/);
+        } finally {
+          await own.kill();
+        }
+      }
+    }, 30_000);
+
     it("does not upgrade a second client on the first one's request when the app answers it the same marker", async () => {
       await onePerIp(async (own, serverStats) => {
         const first = await open(`${own.ws}/ws/reused?first`);
