@@ -216,16 +216,15 @@ export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
   }
 
   const hooks: Partial<Hooks> = {
-    async upgrade(request) {
-      let pending = (request as Routed)[kRouted];
-      if (pending) (request as Routed)[kRouted] = undefined;
-      else {
-        const routing = route(request);
-        const outcome = isThenable(routing) ? await routing : routing;
-        if (outcome instanceof Response) return outcome;
-        pending = outcome;
+    // Not async: crossws awaits whatever it returns, and an upgrade routed already needs no promise.
+    upgrade(request) {
+      const pending = (request as Routed)[kRouted];
+      if (pending) {
+        (request as Routed)[kRouted] = undefined;
+        return upgradeOutcome(pending, options);
       }
-      return upgradeOutcome(pending, options);
+      const routing = route(request);
+      return isThenable(routing) ? routing.then((outcome) => outcomeOf(outcome, options)) : outcomeOf(routing, options);
     },
     ...sessionHooks(peerOptions, {
       sessions,
@@ -292,6 +291,11 @@ type Routed = { [kRouted]?: PendingUpgrade };
 function routedFor(request: Request, outcome: Response | PendingUpgrade): Response | PendingUpgrade {
   if (!(outcome instanceof Response)) (request as Routed)[kRouted] = outcome;
   return outcome;
+}
+
+/** What the upgrade hook answers for what `route` decided: the refusal as it is, or the upgrade. */
+function outcomeOf(outcome: Response | PendingUpgrade, options: LoopsOptions): Response | ReturnType<typeof upgradeOutcome> {
+  return outcome instanceof Response ? outcome : upgradeOutcome(outcome, options);
 }
 
 /** With Retry-After, like every refusal: a client retrying at once would meet this server again. */

@@ -66,6 +66,8 @@ export async function refuseUpgrade(socket: Duplex, response: Response): Promise
 /** True when the request asks for the WebSocket protocol (`Upgrade: websocket`, any method). */
 export function isWebSocketRequest(req: IncomingMessage): boolean {
   const upgrade = req.headers.upgrade;
+  // What browsers and most clients send: no lower-casing and splitting for it.
+  if (upgrade === "websocket") return true;
   return (
     upgrade
       ?.toLowerCase()

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { kHeader } from "../core/upgrade.ts";
+import { requestUrl } from "./request-url.ts";
 
 /**
  * The Request an app sees for a Node upgrade: what Bun and Deno would hand it (the method as sent,
@@ -11,7 +12,7 @@ import { kHeader } from "../core/upgrade.ts";
 export function toUpgradeRequest(req: IncomingMessage): Request {
   const scheme = (req.socket as TLSSocket).encrypted ? "https" : "http";
   // Throws (400) for a target a URL cannot be made of, as Bun and Deno refuse it.
-  const url = new URL(req.url ?? "/", `${scheme}://${req.headers.host ?? "localhost"}`).href;
+  const url = requestUrl(scheme, req.headers.host ?? "localhost", req.url ?? "/");
   return new UpgradeRequest(url, req.method ?? "GET", req.rawHeaders) as unknown as Request;
 }
 
