@@ -2,6 +2,7 @@
 import type { Hooks, Peer } from "crossws";
 import { Session } from "../core/session.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
+import type { SessionSet } from "./live-sessions.ts";
 import type { PeerOptions } from "./loops.ts";
 import type { OpenSockets } from "./open-sockets.ts";
 import { KEY, socketOf } from "./peer-context.ts";
@@ -10,7 +11,7 @@ import { type PeerTransport, transportFor } from "./peer-transport.ts";
 /** What a server tracks of its sockets: for shutdown, and to know when an accepted upgrade opened. */
 export interface Registry {
   /** Sessions whose loop has not finished. */
-  readonly sessions: Set<Session>;
+  readonly sessions: SessionSet;
   /** Transports the runtime has not reported closed. */
   readonly sockets: OpenSockets;
   /** A socket opened for `pending`, and its session is registered. */
