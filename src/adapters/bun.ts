@@ -14,7 +14,6 @@ import { isWebSocketUpgrade, lendMarker, upgradeMarker } from "../core/upgrade.t
 import { BunPeer, type BunPeerHooks, bunWebSocket } from "./bun-peer.ts";
 import { defaultOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops } from "./loops.ts";
-import { contextAddress } from "./peer-address.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
 export type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
@@ -106,8 +105,8 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
     sendAnswersBytes: true,
     hub,
     compress,
-    // Bun tells the port only for a request still waiting for its response: the upgrade puts it in the context.
-    remoteAddress: contextAddress,
+    // The peer is its own transport (its address: the port the upgrade put in it, see BunPeer).
+    ownTransport: BunPeer.transport,
   });
   // Bun reads a whole message before wsloop sees it, and closes (1009) above maxPayloadLength, per server.
   const websocket = bunWebSocket(loops.hooks as BunPeerHooks, { maxPayloadLength, perMessageDeflate: compress });
@@ -149,7 +148,7 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
       : request.headers.has("sec-websocket-protocol")
         ? withProtocol(headers, "")
         : headers;
-    const data = new BunPeer(request, outcome, ip?.port);
+    const data = new BunPeer(outcome, ip?.port);
     if ((current as unknown as BunServer<BunPeer>).upgrade(request, { data, headers: answer })) return undefined;
     // Bun refused the upgrade: no socket will open for it.
     loops.release(outcome);

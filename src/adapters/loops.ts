@@ -11,7 +11,7 @@ import { ConnectionCaps, clientKey, refusal, timedOut, upgradeTimeoutOf } from "
 import { closeInBatches, drainSeconds } from "./drain.ts";
 import { internalError, notAResponse, runFetch } from "./fetch.ts";
 import { LiveSessions, type SessionSet } from "./live-sessions.ts";
-import { OpenSockets } from "./open-sockets.ts";
+import { type OpenSocket, OpenSockets } from "./open-sockets.ts";
 import { PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
 import { sessionHooks } from "./session-hooks.ts";
@@ -81,6 +81,8 @@ export interface LoopsOptions extends ServerLimits {
   terminate?: (peer: Peer) => void;
   /** Publishes to the runtime's native topics (Bun's server.publish), which sockets join through crossws. */
   hub?: NativeTopics["hub"];
+  /** For peers that are their own transport (BunPeer): the peer, bound to the server's `options`. */
+  ownTransport?: (peer: Peer, options: PeerOptions) => OpenSocket;
   /** The peer's address, read when the app asks (see peer-address.ts). */
   remoteAddress?: (peer: Peer) => RemoteAddress | undefined;
   /** Runs at open, to read what the runtime forgets once the socket closed (Node's socket address). */
