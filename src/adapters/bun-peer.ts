@@ -1,34 +1,52 @@
 // Bun's ServerWebSocket driven directly: its `websocket` handler and the peer sessionHooks read.
 import type { ServerWebSocket, WebSocketHandler } from "bun";
 import type { Hooks, Message, Peer } from "crossws";
+import type { NativeTopics, RemoteAddress } from "../core/connection.ts";
+import type { Stats } from "../core/stats.ts";
+import type { PeerOptions } from "./loops.ts";
+import type { OpenSocket } from "./open-sockets.ts";
 import { PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
+import { sendResult } from "./peer-transport.ts";
 
 /** The session hooks a BunPeer feeds (sessionHooks': none of them returns a promise). */
 export type BunPeerHooks = Required<Pick<Hooks, "open" | "message" | "close" | "ping" | "pong">>;
 
 /**
- * A socket of Bun.serve as the crossws peer wsloop's session hooks read (its context, `_internal.ws`,
- * send, close, ping, bufferedAmount, remoteAddress), and its `ws.data`: crossws' Bun handlers made a
- * BunPeer per socket besides the data (with an `_internal` object and a `_topics` Set), kept it in a
- * peers Set, and made a Message per frame. The peer is also its own context (the session under KEY,
- * the client's port under PORT_KEY): one object per socket where there were two.
+ * A socket of Bun.serve as the crossws peer wsloop's session hooks read (its context), its
+ * `ws.data`, and its Transport: crossws' Bun handlers made a BunPeer per socket besides the data
+ * (with an `_internal` object and a `_topics` Set), kept it in a peers Set, and made a Message per
+ * frame; wsloop wrapped it in a transport of its own. The peer is also its own context (the
+ * session under KEY, the client's port under PORT_KEY) and its own transport: one object per socket
+ * where there were three (six fields: JSC's 64-byte cell).
  */
-export class BunPeer {
+export class BunPeer implements OpenSocket, NativeTopics {
   /** The socket, once Bun opened it. */
   ws: ServerWebSocket<BunPeer> | undefined;
-  /** The upgrade request (crossws' `peer.request`). */
-  readonly request: Request;
   /** The PendingUpgrade, then the Session (see session-hooks.ts). */
   [KEY]: unknown;
   /** The client's port: Bun tells it only while the upgrade request waits for its response. */
   [PORT_KEY]: number | undefined;
+  /** The server's, set at open (see ownTransport). */
+  #options: PeerOptions | undefined;
+  /** Its place among the server's open sockets (see OpenSockets). */
+  openPrev: OpenSocket | undefined;
+  openNext: OpenSocket | undefined;
 
-  constructor(request: Request, pending: unknown, port: number | undefined) {
+  constructor(pending: unknown, port: number | undefined) {
     this.ws = undefined;
-    this.request = request;
     this[KEY] = pending;
     this[PORT_KEY] = port;
+    this.#options = undefined;
+    this.openPrev = undefined;
+    this.openNext = undefined;
+  }
+
+  /** The session hooks' transport for a BunPeer (LoopsOptions.ownTransport): the peer itself. */
+  static transport(this: void, peer: Peer, options: PeerOptions): BunPeer {
+    const own = peer as unknown as BunPeer;
+    own.#options = options;
+    return own;
   }
 
   /** crossws' `peer.context`: the peer itself. */
@@ -41,26 +59,25 @@ export class BunPeer {
     return this;
   }
 
-  /** crossws' `peer.websocket` (PeerTransport reads its readyState): the socket itself, no Proxy. */
-  get websocket(): ServerWebSocket<BunPeer> | undefined {
-    return this.ws;
-  }
-
-  /** Read when asked: Bun's socket keeps it after the close. */
-  get remoteAddress(): string | undefined {
-    return this.ws?.remoteAddress;
+  /** Read when asked: Bun's socket keeps the address after the close. */
+  get remoteAddress(): RemoteAddress | undefined {
+    const address = this.ws?.remoteAddress;
+    const port = this[PORT_KEY];
+    return address && port !== undefined ? { address, port } : undefined;
   }
 
   get bufferedAmount(): number {
     return this.ws?.getBufferedAmount() ?? 0;
   }
 
-  /** Bun's answer: bytes sent, -1 queued under backpressure, 0 dropped or empty (see PeerTransport.send). */
-  send(data: string | Uint8Array<ArrayBuffer>, options?: { compress?: boolean }): number {
-    return (this.ws as ServerWebSocket<BunPeer>).send(data, options?.compress);
+  /** Bun's answer is bytes sent, -1 queued under backpressure, 0 dropped or empty: see sendResult. */
+  send(data: string | Uint8Array): boolean {
+    const options = this.#options as PeerOptions;
+    const ws = this.ws as ServerWebSocket<BunPeer>;
+    return sendResult(options, ws, this[KEY], data, ws.send(data, options.compress));
   }
 
-  close(code?: number, reason?: string): void {
+  close(code: number, reason: string): void {
     this.ws?.close(code, reason);
   }
 
@@ -68,13 +85,50 @@ export class BunPeer {
     this.ws?.terminate();
   }
 
-  ping(): number {
+  ping(): void {
     try {
-      return (this.ws as ServerWebSocket<BunPeer>).ping();
+      this.ws?.ping();
     } catch {
       // A socket going away: its close reaches the session on its own.
-      return 0;
     }
+  }
+
+  pause(): void {
+    try {
+      this.ws?.pause();
+    } catch {
+      // As above.
+    }
+  }
+
+  resume(): void {
+    try {
+      this.ws?.resume();
+    } catch {
+      // As above.
+    }
+  }
+
+  /** Bun's native topics: ws.subscribe on the socket itself, server.publish through the hub. */
+  get native(): NativeTopics | undefined {
+    return this.#options?.hub ? this : undefined;
+  }
+
+  get hub(): NativeTopics["hub"] {
+    return this.#options?.hub as NativeTopics["hub"];
+  }
+
+  subscribe(topic: string): void {
+    this.ws?.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    this.ws?.unsubscribe(topic);
+  }
+
+  /** The server's counters, shared by its transports. */
+  get stats(): Stats | undefined {
+    return this.#options?.stats;
   }
 }
 

@@ -10,11 +10,10 @@
  */
 import type { Server as BunServer, WebSocketHandler } from "bun";
 import { isThenable } from "../core/thenable.ts";
-import { isWebSocketUpgrade } from "../core/upgrade.ts";
+import { isWebSocketUpgrade, lendMarker, upgradeMarker } from "../core/upgrade.ts";
 import { BunPeer, type BunPeerHooks, bunWebSocket } from "./bun-peer.ts";
 import { guardOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops } from "./loops.ts";
-import { contextAddress } from "./peer-address.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
 export type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
@@ -40,6 +39,9 @@ export interface BunHandlers<Data> {
   /** Settles once telemetry is loaded (at once without it); rejects when it cannot be. */
   readonly ready: Promise<void>;
 }
+
+/** The marker's own headers (Upgrade): more means middleware added some. */
+const MARKER_HEADERS = 1;
 
 /** Bun's own default maxPayloadLength, and wsloop's default maxMessageSize. */
 const BUN_MAX_PAYLOAD_LENGTH = 16 * 1024 * 1024;
@@ -104,18 +106,25 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
     sendAnswersBytes: true,
     hub,
     compress,
-    // Bun tells the port only for a request still waiting for its response: the upgrade puts it in the context.
-    remoteAddress: contextAddress,
+    // The peer is its own transport (its address: the port the upgrade put in it, see BunPeer).
+    ownTransport: BunPeer.transport,
   });
   // Bun reads a whole message before wsloop sees it, and closes (1009) above maxPayloadLength, per server.
   const websocket = bunWebSocket(loops.hooks as BunPeerHooks, { maxPayloadLength, perMessageDeflate: compress });
   // The app runs first, so the endpoint's limits are known; then Bun upgrades with its answer.
+  // What upgradeWebSocket answers for this server's upgrades (see lendMarker): one Response, not one per upgrade.
+  let marker = upgradeMarker();
   const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
     // requestIP makes an object per call: called once, for the port (and the address where it is counted).
     const ip = current.requestIP(request);
+    const lent = marker;
+    lendMarker(request, lent);
     const routing = loops.route(request, perIp ? ip?.address : undefined, true);
     const outcome = isThenable(routing) ? await routing : routing;
-    if (outcome instanceof Response) return outcome;
+    // Middleware may add headers to whatever the app answers: the shared marker is not let grow.
+    if (lent === marker && lent.headers.count !== MARKER_HEADERS) marker = upgradeMarker();
+    // The marker, answered for a request the app did not upgrade, is shared: the client gets its own.
+    if (outcome instanceof Response) return outcome === lent ? upgradeMarker() : outcome;
     // Bun would upgrade it: answered as on Node and Deno, its place given back.
     if (lacksConnectionUpgrade(request)) {
       loops.release(outcome);
@@ -140,7 +149,7 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
       : request.headers.has("sec-websocket-protocol")
         ? withProtocol(headers, "")
         : headers;
-    const data = new BunPeer(request, outcome, ip?.port);
+    const data = new BunPeer(outcome, ip?.port);
     if ((current as unknown as BunServer<BunPeer>).upgrade(request, { data, headers: answer })) return undefined;
     // Bun refused the upgrade: no socket will open for it.
     loops.release(outcome);

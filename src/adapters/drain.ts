@@ -1,5 +1,5 @@
 // close({ drain }): a shutdown that does not send every client to the next instance at once.
-import type { Session } from "../core/session.ts";
+import type { SessionSet } from "./live-sessions.ts";
 
 /** How often `close({ drain })` closes a batch of sockets. */
 const DRAIN_BATCH_MS = 100;
@@ -17,7 +17,7 @@ export function drainSeconds(seconds: number): number {
  * Sessions that ended meanwhile are skipped, and once none is left it stops waiting; one that
  * opens meanwhile is closed when it opens (see `opened` in loops.ts).
  */
-export async function closeInBatches(sessions: Set<Session>, windowMs: number): Promise<void> {
+export async function closeInBatches(sessions: SessionSet, windowMs: number): Promise<void> {
   const all = [...sessions];
   const batches = Math.max(1, Math.min(all.length, Math.floor(windowMs / DRAIN_BATCH_MS)));
   const gap = windowMs / batches;

@@ -10,7 +10,8 @@ import { type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { ConnectionCaps, clientKey, refusal, timedOut, upgradeTimeoutOf } from "./caps.ts";
 import { closeInBatches, drainSeconds } from "./drain.ts";
 import { internalError, notAResponse, runFetch } from "./fetch.ts";
-import { OpenSockets } from "./open-sockets.ts";
+import { LiveSessions, type SessionSet } from "./live-sessions.ts";
+import { type OpenSocket, OpenSockets } from "./open-sockets.ts";
 import { PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
 import { sessionHooks } from "./session-hooks.ts";
@@ -80,6 +81,8 @@ export interface LoopsOptions extends ServerLimits {
   terminate?: (peer: Peer) => void;
   /** Publishes to the runtime's native topics (Bun's server.publish), which sockets join through crossws. */
   hub?: NativeTopics["hub"];
+  /** For peers that are their own transport (BunPeer): the peer, bound to the server's `options`. */
+  ownTransport?: (peer: Peer, options: PeerOptions) => OpenSocket;
   /** The peer's address, read when the app asks (see peer-address.ts). */
   remoteAddress?: (peer: Peer) => RemoteAddress | undefined;
   /** Runs at open, to read what the runtime forgets once the socket closed (Node's socket address). */
@@ -104,7 +107,7 @@ const HANDOFF_WAIT_MS = 2_000;
 
 /** Binds the app's fetch handler to crossws: each upgrade it marks becomes a Session. */
 export function createLoops(fetch: FetchHandler, options: LoopsOptions): Loops {
-  const sessions = new Set<Session>();
+  const sessions = new LiveSessions();
   // Sockets the runtime has not reported closed yet (a session may finish before its socket does).
   const sockets = new OpenSockets();
   let closing = false;
@@ -307,7 +310,7 @@ function shuttingDown(): Response {
  * Waits for every session to finish, but for one whose handler does not return, no longer than its
  * closeTimeout and a second: that one is reported and left to finish whenever its handler does.
  */
-async function finishAll(sessions: Set<Session>, onError: (error: unknown) => void): Promise<void> {
+async function finishAll(sessions: SessionSet, onError: (error: unknown) => void): Promise<void> {
   const stuck = new Set<Session>();
   const waited = async (session: Session) => {
     let timer: ReturnType<typeof setTimeout> | undefined;

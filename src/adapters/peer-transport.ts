@@ -1,14 +1,16 @@
 // A crossws peer as the loop's Transport, with what the runtime adds: pings, pausing, native topics.
 import type { Peer } from "crossws";
 import type { NativeTopics, RemoteAddress } from "../core/connection.ts";
-import type { Session } from "../core/session.ts";
+import { Session } from "../core/session.ts";
 import type { Stats } from "../core/stats.ts";
 import type { PeerOptions } from "./loops.ts";
 import type { OpenSocket } from "./open-sockets.ts";
 import { KEY, socketOf } from "./peer-context.ts";
 
 /** The transport for `peer`: one of three classes, so a connection carries no closures of its own. */
-export function transportFor(peer: Peer, options: PeerOptions): PeerTransport {
+export function transportFor(peer: Peer, options: PeerOptions): OpenSocket {
+  // A peer that is its own transport (Bun's): one object per socket where there were two.
+  if (options.ownTransport) return options.ownTransport(peer, options);
   if (!options.canPing) return new PeerTransport(peer, options);
   return canPause(peer) ? new FlowPeerTransport(peer, options) : new PingingPeerTransport(peer, options);
 }
@@ -57,27 +59,7 @@ export class PeerTransport implements OpenSocket, NativeTopics {
 
   send(data: string | Uint8Array): boolean {
     const result = this.#options.compress ? this.peer.send(data, COMPRESS) : this.peer.send(data);
-    if (result !== 0 || !this.#options.sendAnswersBytes) {
-      // Counted here rather than in the loop's send: what wsloop/testing runs pays nothing for it.
-      this.#options.stats?.sent(data);
-      return true;
-    }
-    // Bun's 0: a closing or closed socket dropped the frame.
-    if ((this.peer.websocket as { readyState?: number }).readyState !== OPEN) return false;
-    // Open: 0 bytes is what an empty payload takes.
-    if ((typeof data === "string" ? data.length : data.byteLength) === 0) {
-      this.#options.stats?.sent(data);
-      return true;
-    }
-    // Open and dropped: the client is more than Bun's backpressureLimit behind, which is what
-    // slowConsumerLimit is for: the connection is closed with 1008 (and dropped after the grace).
-    const session = this.peer.context[KEY] as Session | undefined;
-    // Counted once: a loop that is ending was closed already.
-    if (!session || session.ending) return false;
-    const stats = this.#options.stats;
-    if (stats) stats.slowConsumers++;
-    session.closeWith(1008, "Slow consumer");
-    return false;
+    return sendResult(this.#options, this.peer.websocket, this.peer.context[KEY], data, result);
   }
 
   close(code: number, reason: string): void {
@@ -98,6 +80,40 @@ export class PeerTransport implements OpenSocket, NativeTopics {
   get stats(): Stats | undefined {
     return this.#options.stats;
   }
+}
+
+/**
+ * Whether the runtime took a frame, from what its send answered (`result`); where that is Bun's
+ * bytes count (sendAnswersBytes), 0 for an open socket means it is over Bun's backpressureLimit:
+ * its `session` is closed as a slow consumer.
+ */
+export function sendResult(
+  options: PeerOptions,
+  socket: { readonly readyState?: number } | undefined,
+  session: unknown,
+  data: string | Uint8Array,
+  result: unknown,
+): boolean {
+  if (result !== 0 || !options.sendAnswersBytes) {
+    // Counted here rather than in the loop's send: what wsloop/testing runs pays nothing for it.
+    options.stats?.sent(data);
+    return true;
+  }
+  // Bun's 0: a closing or closed socket dropped the frame.
+  if (socket?.readyState !== OPEN) return false;
+  // Open: 0 bytes is what an empty payload takes.
+  if ((typeof data === "string" ? data.length : data.byteLength) === 0) {
+    options.stats?.sent(data);
+    return true;
+  }
+  // Open and dropped: the client is more than Bun's backpressureLimit behind, which is what
+  // slowConsumerLimit is for: the connection is closed with 1008 (and dropped after the grace).
+  // Counted once: a loop that is ending was closed already.
+  if (!(session instanceof Session) || session.ending) return false;
+  const stats = options.stats;
+  if (stats) stats.slowConsumers++;
+  session.closeWith(1008, "Slow consumer");
+  return false;
 }
 
 /** For runtimes that can send a ping from JavaScript (Node, Bun): the loop then keeps sockets alive. */

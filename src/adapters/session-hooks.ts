@@ -2,15 +2,16 @@
 import type { Hooks, Peer } from "crossws";
 import { Session } from "../core/session.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
+import type { SessionSet } from "./live-sessions.ts";
 import type { PeerOptions } from "./loops.ts";
-import type { OpenSockets } from "./open-sockets.ts";
+import type { OpenSocket, OpenSockets } from "./open-sockets.ts";
 import { KEY, socketOf } from "./peer-context.ts";
-import { type PeerTransport, transportFor } from "./peer-transport.ts";
+import { transportFor } from "./peer-transport.ts";
 
 /** What a server tracks of its sockets: for shutdown, and to know when an accepted upgrade opened. */
 export interface Registry {
   /** Sessions whose loop has not finished. */
-  readonly sessions: Set<Session>;
+  readonly sessions: SessionSet;
   /** Transports the runtime has not reported closed. */
   readonly sockets: OpenSockets;
   /** A socket opened for `pending`, and its session is registered. */
@@ -65,7 +66,7 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
     close(peer, details) {
       const session = peer.context[KEY];
       // Not a Session: the socket never opened (its context still holds the upgrade).
-      if (registry && session instanceof Session) registry.sockets.delete(session.connection.transport as PeerTransport);
+      if (registry && session instanceof Session) registry.sockets.delete(session.connection.transport as OpenSocket);
       // The adapter's own close listener reports it (and lets go of the session).
       if (watchClose) return;
       // The runtime may keep the closed socket (and the peer) for a while: it need not keep the session.

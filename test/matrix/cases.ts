@@ -161,6 +161,16 @@ export function defineMatrix(runtime: MatrixRuntime): void {
       allowed.socket.close();
     });
 
+    it("upgrades each time when middleware adds headers to the answer (the marker, one per server on Bun)", async () => {
+      for (let n = 0; n < 3; n++) {
+        const { tag, url } = tagged("/ws/decorated");
+        const client = await open(`${url}&n=${n}`);
+        expect(await client.ask("in")).toBe("in");
+        client.socket.close();
+        await closesReach(tag, 1);
+      }
+    });
+
     it("answers 426 to a plain GET of a WebSocket endpoint", async () => {
       const response = await fetch(`${server.http}/ws/echo`);
       expect(response.status).toBe(426);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { takeUpgrade } from "../../src/core/upgrade.ts";
+import { lendMarker, takeUpgrade, upgradeMarker } from "../../src/core/upgrade.ts";
 import { type Connection, continueConnection, isWebSocketUpgrade, upgradeWebSocket } from "../../src/index.ts";
 import { upgradeRequest as bareUpgradeRequest, connect } from "../../src/testing.ts";
 
@@ -50,6 +50,27 @@ describe("upgradeWebSocket", () => {
     const rebuilt = new Response("copied", upgradeWebSocket(request, handlers));
     expect(takeUpgrade(request, rebuilt)).toBeDefined();
     expect(takeUpgrade(request, new Response("no", { status: 403 }))).toBeUndefined();
+  });
+
+  it("answers the marker an adapter lent, and the upgrade is taken off that request alone", () => {
+    const marker = upgradeMarker();
+    const first = upgradeRequest("http://localhost/?first");
+    const second = upgradeRequest("http://localhost/?second");
+    lendMarker(first, marker);
+    lendMarker(second, marker);
+    // One Response for every upgrade of the adapter (Bun: no native Response per connection).
+    expect(upgradeWebSocket(first, handlers)).toBe(marker);
+    expect(takeUpgrade(first, marker)?.request).toBe(first);
+    // Answered for a request the app did not upgrade, it stands for nothing.
+    expect(takeUpgrade(second, marker)).toBeUndefined();
+    // Taken once, as a marker of its own is.
+    expect(takeUpgrade(first, marker)).toBeUndefined();
+    // A request the adapter did not lend it to (one the app rebuilt) gets a marker of its own.
+    const rebuilt = new Request(second);
+    lendMarker(second, marker);
+    const own = upgradeWebSocket(rebuilt, handlers);
+    expect(own).not.toBe(marker);
+    expect(takeUpgrade(second, own)?.request).toBe(rebuilt);
   });
 
   it("recognises upgrade requests by method and Upgrade header", () => {
