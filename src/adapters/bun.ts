@@ -10,7 +10,7 @@
  */
 import type { Server as BunServer, WebSocketHandler } from "bun";
 import { isThenable } from "../core/thenable.ts";
-import { isWebSocketUpgrade, lendMarker, upgradeMarker } from "../core/upgrade.ts";
+import { isLentMarker, isWebSocketUpgrade, lendMarker, type PendingUpgrade, upgradeMarker } from "../core/upgrade.ts";
 import { BunPeer, type BunPeerHooks, bunWebSocket } from "./bun-peer.ts";
 import { guardOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops } from "./loops.ts";
@@ -114,17 +114,30 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
   // The app runs first, so the endpoint's limits are known; then Bun upgrades with its answer.
   // What upgradeWebSocket answers for this server's upgrades (see lendMarker): one Response, not one per upgrade.
   let marker = upgradeMarker();
+  // Lent to one request at a time: middleware of two requests in flight (an async app) must not
+  // see, nor send, each other's headers on it. A request meanwhile gets a marker of its own.
+  let markerLent = false;
   const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
     // requestIP makes an object per call: called once, for the port (and the address where it is counted).
     const ip = current.requestIP(request);
-    const lent = marker;
-    lendMarker(request, lent);
-    const routing = loops.route(request, perIp ? ip?.address : undefined, true);
-    const outcome = isThenable(routing) ? await routing : routing;
-    // Middleware may add headers to whatever the app answers: the shared marker is not let grow.
-    if (lent === marker && lent.headers.count !== MARKER_HEADERS) marker = upgradeMarker();
-    // The marker, answered for a request the app did not upgrade, is shared: the client gets its own.
-    if (outcome instanceof Response) return outcome === lent ? upgradeMarker() : outcome;
+    const lent = markerLent ? undefined : marker;
+    if (lent) {
+      markerLent = true;
+      lendMarker(request, lent);
+    }
+    let outcome: Response | PendingUpgrade;
+    try {
+      const routing = loops.route(request, perIp ? ip?.address : undefined, true);
+      outcome = isThenable(routing) ? await routing : routing;
+    } finally {
+      if (lent) {
+        markerLent = false;
+        // Middleware may add headers to whatever the app answers: the shared marker is not let grow.
+        if (lent.headers.count !== MARKER_HEADERS) marker = upgradeMarker();
+      }
+    }
+    // A marker, answered for a request the app did not upgrade, is shared: the client gets its own.
+    if (outcome instanceof Response) return isLentMarker(outcome) ? upgradeMarker() : outcome;
     // Bun would upgrade it: answered as on Node and Deno, its place given back.
     if (lacksConnectionUpgrade(request)) {
       loops.release(outcome);

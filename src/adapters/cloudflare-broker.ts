@@ -7,6 +7,7 @@ import {
   switchingProtocols,
   workers,
 } from "./cloudflare-types.ts";
+import { guardOnError } from "./fetch.ts";
 
 /**
  * A Durable Object namespace binding (`env.TOPICS`) whose class is served by
@@ -70,7 +71,8 @@ const ORIGIN = "https://wsloop.topic";
  * ```
  */
 export function createDurableBroker(namespace: TopicNamespace, options: DurableBrokerOptions = {}): DurableBroker {
-  const onError = options.onError ?? ((error: unknown) => console.error("[wsloop/cloudflare]", error));
+  // Guarded: an onError that throws would skip the retry, and leave a rejected subscription every publish waits on.
+  const onError = guardOnError(options.onError ?? ((error: unknown) => console.error("[wsloop/cloudflare]", error)));
   const stub = (name: string) => namespace.get(namespace.idFromName(name) as never);
   let closed = false;
   const upstreams = new Map<string, Upstream>();

@@ -177,9 +177,13 @@ export class PendingUpgrade {
 }
 
 const kUpgrade = Symbol.for("wsloop.upgrade");
+/** On a request: the upgrade whose answer was the marker its adapter lent (see lendMarker). */
+const kLentUpgrade = Symbol.for("wsloop.lentUpgrade");
+/** On an adapter's marker: it stands for the upgrade its request took through it, never one of its own. */
+const kLentMarker = Symbol.for("wsloop.lentMarker");
 
 /** A Response's upgrade, or a request's: its upgrade or the marker its adapter lent (see lendMarker). */
-type Marked = { [kUpgrade]?: PendingUpgrade | Response };
+type Marked = { [kUpgrade]?: PendingUpgrade | Response; [kLentUpgrade]?: PendingUpgrade; [kLentMarker]?: true };
 
 /**
  * Upgrades `request` to a WebSocket whose messages run through `onInit`, `onMessage` and `onClose`.
@@ -221,7 +225,12 @@ export function upgradeWebSocket<State, Custom, Deps, Notices extends Notice = n
   // On the request (middleware that rebuilds the Response would drop a mark on it), and there alone
   // where the adapter lent its marker: the upgrade is then taken off this request only.
   (request as Marked)[kUpgrade] = pending;
-  if (lent instanceof Response) return lent;
+  if (lent instanceof Response) {
+    // Apart from the request's latest upgrade: an app that calls this again on the same request
+    // gets a marker of its own, and answering this one still stands for this upgrade.
+    (request as Marked)[kLentUpgrade] = pending;
+    return lent;
+  }
   const response = upgradeMarker();
   (response as Marked)[kUpgrade] = pending;
   return response;
@@ -248,7 +257,13 @@ export function upgradeMarker(): Response {
  * adapter must not send it (one object for all requests).
  */
 export function lendMarker(request: Request, marker: Response): void {
+  (marker as Marked)[kLentMarker] = true;
   (request as Marked)[kUpgrade] = marker;
+}
+
+/** True for a Response an adapter lent (see lendMarker): shared, never to be sent to a client. */
+export function isLentMarker(response: Response): boolean {
+  return (response as Marked)[kLentMarker] === true;
 }
 
 /** The upgrade `response` stands for, if any: what adapters call after running the fetch handler. */
@@ -258,9 +273,13 @@ export function takeUpgrade(request: Request, response: Response): PendingUpgrad
   const onRequest = (request as Marked)[kUpgrade];
   // A lent marker still on the request: the app did not upgrade it.
   const requested = onRequest instanceof Response ? undefined : onRequest;
-  const pending = marked ?? (response.status === 426 ? requested : undefined);
+  // A lent marker stands for the upgrade it answered on this request, if any (not a later one).
+  const lentFor = (request as Marked)[kLentUpgrade];
+  const viaMarker = lentFor !== undefined && (response as Marked)[kLentMarker] === true ? lentFor : undefined;
+  const pending = marked ?? (response.status === 426 ? (viaMarker ?? requested) : undefined);
   // The request lives as long as the socket (the runtime keeps it): it need not keep the upgrade too.
   if (onRequest) (request as Marked)[kUpgrade] = undefined;
+  if (lentFor) (request as Marked)[kLentUpgrade] = undefined;
   // Taken once: an app answering the same marker again (cached) must not hand another client a
   // socket on this request (its URL, its cookies), nor count it twice under the caps.
   if (marked) (response as Marked)[kUpgrade] = undefined;
