@@ -132,8 +132,9 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
     } finally {
       if (lent) {
         markerLent = false;
-        // Middleware may add headers to whatever the app answers: the shared marker is not let grow.
-        if (lent.headers.count !== MARKER_HEADERS) marker = upgradeMarker();
+        // Middleware may change the headers of whatever the app answers: the shared marker keeps
+        // its own alone (status and body cannot change), so no request sees another's.
+        if (lent.headers.count !== MARKER_HEADERS || lent.headers.get("upgrade") !== "websocket") marker = upgradeMarker();
       }
     }
     // A marker, answered for a request the app did not upgrade, is shared: the client gets its own.

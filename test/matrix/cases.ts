@@ -1,6 +1,7 @@
 // One set of end-to-end cases, run against the fixture app on each runtime with a real client.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect } from "vitest";
+import { exchange, upgradeHead } from "../attacks/wire.ts";
 import type { TagStats } from "../fixture/app.ts";
 import { caseOn } from "./cannot-apply.ts";
 import { type Client, eventually, open } from "./client.ts";
@@ -168,6 +169,19 @@ export function defineMatrix(runtime: MatrixRuntime): void {
         expect(await client.ask("in")).toBe("in");
         client.socket.close();
         await closesReach(tag, 1);
+      }
+    });
+
+    it("shows no request the headers middleware added to another's answer (the marker, one per server on Bun)", async () => {
+      for (const swap of ["", "&swap"]) {
+        const { tag, url } = tagged("/ws/decorated");
+        const client = await open(`${url}&n=secret${swap}`);
+        expect(await client.ask("in")).toBe("in");
+        client.socket.close();
+        await closesReach(tag, 1);
+        const seen = `${server.ws}/ws/answer-headers`;
+        // Before, on Bun, a marker whose own header was replaced (?swap) went on to the next request.
+        expect(await exchange(seen, upgradeHead(seen), 500)).toMatch(/x-seen: none/i);
       }
     });
 
