@@ -40,7 +40,7 @@ export interface BunHandlers<Data> {
   readonly ready: Promise<void>;
 }
 
-/** The marker's own headers (Upgrade): more means middleware added some. */
+/** How many headers the marker has of its own (Upgrade: websocket, see upgradeMarker). */
 const MARKER_HEADERS = 1;
 
 /** Bun's own default maxPayloadLength, and wsloop's default maxMessageSize. */

@@ -1,4 +1,4 @@
-import { isThenable } from "../core/thenable.ts";
+import { callOnError } from "../core/report.ts";
 import type { FetchHandler } from "./types.ts";
 
 export function defaultOnError(error: unknown): void {
@@ -12,16 +12,7 @@ export function defaultOnError(error: unknown): void {
  */
 export function guardOnError(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
   if (onError === undefined) return defaultOnError;
-  const failed = (failure: unknown) => console.error("[wsloop] onError failed:", failure);
-  return (error) => {
-    try {
-      // Typed void, but an async function is assignable to it.
-      const result: unknown = onError(error);
-      if (isThenable(result)) result.then(undefined, failed);
-    } catch (failure) {
-      failed(failure);
-    }
-  };
+  return (error) => callOnError(onError, error);
 }
 
 /** Runs the app's handler; a throw becomes a 500 so one bad request cannot take the server down. */

@@ -7,18 +7,24 @@ export function reportError(
   connection: Connection,
   error: unknown,
 ): void {
+  if (onError) callOnError(onError, error, connection);
+  else console.error(`[wsloop] connection ${connection.id}:`, error);
+}
+
+/**
+ * Calls an app's `onError`; an error it throws or rejects with (typed void, but an async function
+ * is assignable to it) is logged, never raised into the caller: a runtime's I/O callback, or the
+ * loop.
+ */
+export function callOnError<Args extends unknown[]>(onError: (...args: Args) => void, ...args: Args): void {
   try {
-    if (!onError) console.error(`[wsloop] connection ${connection.id}:`, error);
-    else {
-      // Typed void, but an async function is assignable to it: its rejection is logged too.
-      const result: unknown = onError(error, connection);
-      if (isThenable(result)) result.then(undefined, onErrorFailed);
-    }
-  } catch (nested) {
-    onErrorFailed(nested);
+    const result: unknown = onError(...args);
+    if (isThenable(result)) result.then(undefined, onErrorFailed);
+  } catch (failure) {
+    onErrorFailed(failure);
   }
 }
 
-function onErrorFailed(nested: unknown): void {
-  console.error("[wsloop] onError threw:", nested);
+function onErrorFailed(failure: unknown): void {
+  console.error("[wsloop] onError failed:", failure);
 }

@@ -275,7 +275,7 @@ export function takeUpgrade(request: Request, response: Response): PendingUpgrad
   const requested = onRequest instanceof Response ? undefined : onRequest;
   // A lent marker stands for the upgrade it answered on this request, if any (not a later one).
   const lentFor = (request as Marked)[kLentUpgrade];
-  const viaMarker = lentFor !== undefined && (response as Marked)[kLentMarker] === true ? lentFor : undefined;
+  const viaMarker = lentFor !== undefined && isLentMarker(response) ? lentFor : undefined;
   const pending = marked ?? (response.status === 426 ? (viaMarker ?? requested) : undefined);
   // The request lives as long as the socket (the runtime keeps it): it need not keep the upgrade too.
   if (onRequest) (request as Marked)[kUpgrade] = undefined;
