@@ -50,15 +50,27 @@ const closeAll = (sockets: WebSocket[]) => {
 };
 
 /**
- * The server's CPU time so far (all its threads), in µs. Unlike a rate, CPU time per message
- * hardly moves when other programs share the machine: the steadiest measure of a server's cost.
+ * The server's CPU time so far (all its threads), in µs, and its full GCs so far (Node only).
+ * Unlike a rate, CPU time per message hardly moves when other programs share the machine: the
+ * steadiest measure of a server's cost. The GC count tells whether it moved with the heap.
  */
-const cpu = async () => Number(await (await fetch(`http://127.0.0.1:${job.port}/cpu`)).text());
+async function usage(): Promise<{ cpu: number; fullGcs: number | undefined }> {
+  const [cpu, gcs] = (await (await fetch(`http://127.0.0.1:${job.port}/cpu`)).text()).split(" ");
+  return { cpu: Number(cpu), fullGcs: gcs === undefined || gcs === "-" ? undefined : Number(gcs) };
+}
+
+/** CPU µs per operation between two `usage()` readings, and full GCs per 1,000 operations where known. */
+async function costs(before: Awaited<ReturnType<typeof usage>>, operations: number) {
+  const after = await usage();
+  const cpuPerOperation = (after.cpu - before.cpu) / operations;
+  if (after.fullGcs === undefined || before.fullGcs === undefined) return { cpuPerOperation };
+  return { cpuPerOperation, fullGcsPer1000: ((after.fullGcs - before.fullGcs) * 1000) / operations };
+}
 
 /** Each socket keeps `inFlight` messages outstanding until the time is up; answers per second. */
 async function echoLoad(connections: number, inFlight: number, payload: string | Uint8Array, seconds: number) {
   const sockets = await openMany(connections);
-  const cpuBefore = await cpu();
+  const before = await usage();
   let received = 0;
   let bytes = 0;
   const start = performance.now();
@@ -79,15 +91,15 @@ async function echoLoad(connections: number, inFlight: number, payload: string |
     ),
   );
   const elapsed = (performance.now() - start) / 1000;
-  const cpuPerOperation = ((await cpu()) - cpuBefore) / received;
+  const spent = await costs(before, received);
   closeAll(sockets);
-  return { messagesPerSecond: received / elapsed, megabytesPerSecond: bytes / elapsed / 1e6, cpuPerOperation };
+  return { messagesPerSecond: received / elapsed, megabytesPerSecond: bytes / elapsed / 1e6, ...spent };
 }
 
 /** `connections` workers each open a socket, get one echo, close, and again. */
 async function connectionRate(workers: number, seconds: number) {
   let done = 0;
-  const cpuBefore = await cpu();
+  const before = await usage();
   const deadline = performance.now() + seconds * 1000;
   const start = performance.now();
   await Promise.all(
@@ -104,7 +116,7 @@ async function connectionRate(workers: number, seconds: number) {
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
-  return { connectionsPerSecond: done / elapsed, cpuPerOperation: ((await cpu()) - cpuBefore) / done };
+  return { connectionsPerSecond: done / elapsed, ...(await costs(before, done)) };
 }
 
 const rss = async () => Number(await (await fetch(`http://127.0.0.1:${job.port}/rss`)).text());

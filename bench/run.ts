@@ -127,35 +127,32 @@ async function fullRuntime(runtime: Runtime): Promise<void> {
     }
     log(`${runtime}: connection figures, round ${round + 1}/${rounds}`);
   }
-  // The others on four servers kept up side by side, warmed up first (that run is dropped); each
-  // figure measured on all four, round after round, before the next, so a slow moment of this
-  // shared machine hits the four alike.
-  const shared = list.filter((m) => !m.fresh);
-  if (shared.length === 0) return;
-  const servers: Server[] = [];
-  for (const kind of kinds) servers.push(await startServer(runtime, kind));
-  // Node's JIT takes seconds of connections to settle (measured: CPU per connection still falling
-  // after 5 s of connrate on a loaded machine): each server gets a few seconds of both shapes first.
-  for (const server of servers)
-    await runClient(
-      [
-        { figure: "pingpong", connections: 50, seconds: 2, port: server.port },
-        { figure: "connrate", connections: 20, seconds: 4, port: server.port },
-      ],
-      60_000,
-    );
-  for (const m of shared) {
+  // The others: per figure, four fresh servers side by side, each warmed up by a run of that figure
+  // (dropped), then measured on all four, round after round, so a slow moment of this shared
+  // machine hits the four alike. Fresh per figure because a server's heap carries what the previous
+  // figure left in it: Node's 64 KiB echo measured after the connection figure paid for the full
+  // GCs of the garbage that figure left (see bench/README.md), which is not the echo's cost.
+  for (const m of list.filter((m) => !m.fresh)) {
+    const servers: Server[] = [];
+    for (const kind of kinds) if (applies(m, kind)) servers.push(await startServer(runtime, kind));
+    for (const server of servers) await runClient([warmUp(m, server.port)], 60_000);
     let round = 0;
     for (; round < rounds || (round < maxRounds && stillNoisy(runtime, m)); round++) {
       for (const kind of rotated(round)) {
-        const server = servers.find((s) => s.kind === kind) as Server;
-        if (applies(m, kind)) record(runtime, kind, m, round, await run(server, m));
+        const server = servers.find((s) => s.kind === kind);
+        if (server) record(runtime, kind, m, round, await run(server, m));
       }
     }
+    await Promise.all(servers.map((server) => stop(server.child)));
     log(`${runtime}: ${m.id} (${round} rounds)`);
   }
-  await Promise.all(servers.map((server) => stop(server.child)));
 }
+
+/** The dropped run before a figure: the figure itself, for its warm-up time (see Measurement.warmUp). */
+const warmUp = (m: Measurement, port: number) => {
+  const job = { ...m.job, port };
+  return typeof job.seconds === "number" ? { ...job, seconds: Math.max(job.seconds, m.warmUp ?? 4) } : job;
+};
 
 // bench:quick runs the three runtimes at once: its figures wait on sockets and timers more than
 // they use the CPU, and their values only prove that every figure works on every server.

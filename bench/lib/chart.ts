@@ -36,7 +36,10 @@ function marker(shape: string, cx: number, cy: number, color: string, hollow: bo
 
 export function chart(samples: Samples, runtimes: Runtime[], list: Measurement[], title: string): string {
   // Figures measured on wsloop alone have no ratio to draw.
-  const rows = list.filter((measurement) => !measurement.kinds).flatMap((measurement) => measurement.figures);
+  const rows = list
+    .filter((measurement) => !measurement.kinds)
+    .flatMap((measurement) => measurement.figures)
+    .filter((figure) => !figure.uncharted);
   const width = labelWidth + runtimes.length * (panelWidth + gap);
   const height = top + rows.length * rowHeight + 40;
   const out: string[] = [

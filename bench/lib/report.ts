@@ -39,6 +39,8 @@ export function tables(samples: Samples, runtimes: Runtime[], list: Measurement[
     for (const measurement of list) {
       for (const figure of measurement.figures) {
         const values = kinds.map((kind) => cell(samples.get(runtime, kind, figure.label)));
+        // A figure this runtime cannot measure (full GCs are counted on Node only) gets no row.
+        if (values.every((value) => value === "–")) continue;
         const ratios = others.map((other) => ratioCell(samples, runtime, other, figure.label));
         lines.push(`| ${figure.label} (${figure.unit}) | ${values.join(" | ")} | ${ratios.join(" | ")} |`);
         for (const target of figure.targets) {

@@ -1,9 +1,10 @@
 // What every bench server answers besides its WebSockets, routed on the URL string (no URL parsed
 // per upgrade, so no server pays for routing the others skip): /rss, /cpu (CPU time used so far,
-// all threads, µs), /count (connections opened and closed as the server's handlers saw them: the
+// all threads, µs, then the full GCs counted so far, "-" where the runtime cannot tell), /count (connections opened and closed as the server's handlers saw them: the
 // scale figure checks every close), and for
 // bench/memory the heap after a full GC (/heap) and heap snapshots (/snapshot?file=...). GC needs
 // node --expose-gc or deno --v8-flags=--expose-gc; Bun has Bun.gc.
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 
 export const counters = { opened: 0, closed: 0 };
@@ -15,10 +16,23 @@ export const counters = { opened: 0, closed: 0 };
 // through a Response body (raw, crossws, wsloop) but not on @hono/node-server (string bodies
 // written without a stream). Every Node server starts in the state any app reaches the first time
 // it reads a body, so the harness no longer decides which servers get the faster code.
-if (!("Bun" in globalThis) && !("Deno" in globalThis)) {
+const onNode = !("Bun" in globalThis) && !("Deno" in globalThis);
+if (onNode) {
   const detached = new ArrayBuffer(1);
   structuredClone(detached, { transfer: [detached] });
 }
+
+// Full (mark-compact) GCs so far, on Node: a CPU figure can move with when the heap a server
+// carries gets collected, not with the work per message, and the count beside it tells which.
+// Bun and Deno report no GC entries.
+let fullGcs = 0;
+if (onNode)
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry.detail as { kind?: number } | null)?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGcs++;
+    }
+  }).observe({ entryTypes: ["gc"] });
 
 const gc = (): void => {
   const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
@@ -43,7 +57,7 @@ export function diagnostics(url: string): Response | undefined {
   if (path === "/count") return Response.json(counters);
   if (path === "/cpu") {
     const { user, system } = process.cpuUsage();
-    return new Response(String(user + system));
+    return new Response(`${user + system} ${onNode ? fullGcs : "-"}`);
   }
   if (path === "/heap") return Response.json(memory());
   if (path.startsWith("/snapshot")) {
