@@ -17,7 +17,7 @@ import {
   type PresenceState,
 } from "./core/presence.ts";
 import type { Selector } from "./core/selector.ts";
-import { connectWithin, milliseconds, redacted } from "./redis-common.ts";
+import { connectWithin, milliseconds, redacted, redisOnError } from "./redis-common.ts";
 
 export type { Presence, PresenceDiff, PresenceMeta, PresenceState } from "./core/presence.ts";
 
@@ -124,7 +124,7 @@ export async function createRedisPresence<Meta extends object>(options: RedisPre
   const prefix = options.prefix ?? "wsloop:";
   const ttl = milliseconds("ttl", options.ttl, 30_000, who);
   const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, 5000, who);
-  const onError = options.onError ?? ((error: unknown) => console.error("[wsloop/redis]", error));
+  const onError = redisOnError(options.onError);
   const beat = Math.max(10, Math.floor(ttl / 3));
   const instance = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const aliveKey = `${prefix}pi:${instance}`;

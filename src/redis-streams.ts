@@ -3,7 +3,7 @@ import { type Payload, type ReplayBroker, Topics, topicSelector } from "./core/b
 import { FrameTopics } from "./core/frames.ts";
 import { ReplayHub, ReplaySelectors } from "./core/replay.ts";
 import { type ReplayOptions, type Retention, retentionOf, type StreamId } from "./core/stream.ts";
-import { milliseconds } from "./redis-common.ts";
+import { milliseconds, redisOnError } from "./redis-common.ts";
 import { StreamStore } from "./redis-stream-store.ts";
 
 /**
@@ -92,7 +92,7 @@ export async function createRedisStreamBroker(options: RedisStreamBrokerOptions 
     maxLength: retention.maxLength,
     maxAge: retention.maxAge,
     batch,
-    onError: options.onError ?? ((error: unknown) => console.error("[wsloop/redis]", error)),
+    onError: redisOnError(options.onError),
   });
 
   const keys = (topic: string) => ({ stream: `${prefix}st:${topic}`, meta: `${prefix}mt:${topic}` });

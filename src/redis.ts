@@ -17,7 +17,7 @@ import { Buffer } from "node:buffer";
 import { createClient } from "redis";
 import { type Broker, type Payload, Topics, topicSelector } from "./core/broker.ts";
 import { FrameTopics } from "./core/frames.ts";
-import { connectWithin, milliseconds, redacted } from "./redis-common.ts";
+import { connectWithin, milliseconds, redacted, redisOnError } from "./redis-common.ts";
 
 export type { Broker, Payload, ReplayBroker } from "./core/broker.ts";
 export type { ReplayOptions, Retention, TopicEvent } from "./core/stream.ts";
@@ -96,7 +96,7 @@ export interface RedisBroker extends Broker {
 export async function createRedisBroker(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
   const prefix = options.prefix ?? "wsloop:";
   const url = options.url ?? "redis://127.0.0.1:6379";
-  const onError = options.onError ?? ((error: unknown) => console.error("[wsloop/redis]", error));
+  const onError = redisOnError(options.onError);
   const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, 5000);
   const publishTimeout = milliseconds("publishTimeout", options.publishTimeout, 5000);
   // Named, so CLIENT LIST tells wsloop's connections apart. No offline queue for publishes: one
