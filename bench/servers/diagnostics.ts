@@ -1,9 +1,9 @@
 // What every bench server answers besides its WebSockets, routed on the URL string (no URL parsed
 // per upgrade, so no server pays for routing the others skip): /rss, /cpu (CPU time used so far,
-// all threads, µs, then the full GCs counted so far, "-" where the runtime cannot tell), /count (connections opened and closed as the server's handlers saw them: the
-// scale figure checks every close), and for
-// bench/memory the heap after a full GC (/heap) and heap snapshots (/snapshot?file=...). GC needs
-// node --expose-gc or deno --v8-flags=--expose-gc; Bun has Bun.gc.
+// all threads, µs, then the full GCs counted so far, "-" where the runtime cannot tell), /count
+// (connections opened and closed as the server's handlers saw them: the scale figure checks every
+// close), and for bench/memory the heap after a full GC (/heap) and heap snapshots
+// (/snapshot?file=...). GC needs node --expose-gc or deno --v8-flags=--expose-gc; Bun has Bun.gc.
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 
