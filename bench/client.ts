@@ -60,11 +60,12 @@ async function usage(): Promise<{ cpu: number; fullGcs: number | undefined }> {
 }
 
 /** CPU µs per operation between two `usage()` readings, and full GCs per 1,000 operations where known. */
-async function costs(before: Awaited<ReturnType<typeof usage>>, operations: number) {
+async function costs(before: Awaited<ReturnType<typeof usage>>, operations: number): Promise<Record<string, number>> {
   const after = await usage();
-  const cpuPerOperation = (after.cpu - before.cpu) / operations;
-  if (after.fullGcs === undefined || before.fullGcs === undefined) return { cpuPerOperation };
-  return { cpuPerOperation, fullGcsPer1000: ((after.fullGcs - before.fullGcs) * 1000) / operations };
+  const spent: Record<string, number> = { cpuPerOperation: (after.cpu - before.cpu) / operations };
+  if (after.fullGcs !== undefined && before.fullGcs !== undefined)
+    spent.fullGcsPer1000 = ((after.fullGcs - before.fullGcs) * 1000) / operations;
+  return spent;
 }
 
 /** Each socket keeps `inFlight` messages outstanding until the time is up; answers per second. */

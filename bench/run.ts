@@ -149,9 +149,9 @@ async function fullRuntime(runtime: Runtime): Promise<void> {
 }
 
 /** The dropped run before a figure: the figure itself, for its warm-up time (see Measurement.warmUp). */
-const warmUp = (m: Measurement, port: number) => {
-  const job = { ...m.job, port };
-  return typeof job.seconds === "number" ? { ...job, seconds: Math.max(job.seconds, m.warmUp ?? 4) } : job;
+const warmUp = (m: Measurement, port: number): Record<string, unknown> => {
+  const seconds = m.job.seconds;
+  return typeof seconds === "number" ? { ...m.job, port, seconds: Math.max(seconds, m.warmUp ?? 4) } : { ...m.job, port };
 };
 
 // bench:quick runs the three runtimes at once: its figures wait on sockets and timers more than

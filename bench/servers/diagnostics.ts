@@ -29,7 +29,8 @@ let fullGcs = 0;
 if (onNode)
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      const kind = (entry.detail as { kind?: number } | null)?.kind;
+      // Node's GC entries carry their kind in `detail` (not in Bun's types: it reports none).
+      const kind = (entry as { detail?: { kind?: number } | null }).detail?.kind;
       if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGcs++;
     }
   }).observe({ entryTypes: ["gc"] });
