@@ -11,7 +11,8 @@
  */
 
 import { openSocket } from "./adapters/cloudflare-socket.ts";
-import { guardOnError, runFetch } from "./adapters/fetch.ts";
+import { defaultOnError, runFetch } from "./adapters/fetch.ts";
+import { guardOnError } from "./core/report.ts";
 import { isWebSocketUpgrade, takeUpgrade } from "./core/upgrade.ts";
 
 export type { DurableBroker, DurableBrokerOptions, TopicNamespace } from "./adapters/cloudflare-broker.ts";
@@ -60,7 +61,7 @@ export function createWorkerHandler<Env = unknown, Context = unknown>(
   app: WorkerFetch<Env, Context>,
   options: { onError?: (error: unknown) => void } = {},
 ): (request: Request, env: Env, ctx: Context) => Promise<Response> {
-  const onError = guardOnError(options.onError);
+  const onError = guardOnError(options.onError, defaultOnError);
   return async (request, env, ctx) => {
     const response = await runFetch((request) => app(request, env, ctx), request, onError);
     if (!isWebSocketUpgrade(request)) return response;

@@ -1,15 +1,9 @@
 // What the Redis brokers and presence share: connecting within a time limit, option checks, URLs
-// in error messages, the app's onError.
-import { callOnError } from "./core/report.ts";
+// in error messages, what an error comes to where the app passed no onError.
 
-/**
- * The app's onError, or logging. One that throws or rejects is logged, never raised: called from
- * node-redis' 'error' event (a throw there is an uncaught exception, on Node the end of the
- * process) or from a subscription every publish waits on (a throw there rejected them all).
- */
-export function redisOnError(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
-  if (onError === undefined) return (error) => console.error("[wsloop/redis]", error);
-  return (error) => callOnError(onError, error);
+/** What the Redis brokers and presence do with an error where the app passed no onError (see guardOnError). */
+export function logRedisError(error: unknown): void {
+  console.error("[wsloop/redis]", error);
 }
 
 /** A node-redis client, as far as connecting goes. */

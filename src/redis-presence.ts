@@ -16,8 +16,9 @@ import {
   type PresenceMeta,
   type PresenceState,
 } from "./core/presence.ts";
+import { guardOnError } from "./core/report.ts";
 import type { Selector } from "./core/selector.ts";
-import { connectWithin, milliseconds, redacted, redisOnError } from "./redis-common.ts";
+import { connectWithin, logRedisError, milliseconds, redacted } from "./redis-common.ts";
 
 export type { Presence, PresenceDiff, PresenceMeta, PresenceState } from "./core/presence.ts";
 
@@ -124,7 +125,7 @@ export async function createRedisPresence<Meta extends object>(options: RedisPre
   const prefix = options.prefix ?? "wsloop:";
   const ttl = milliseconds("ttl", options.ttl, 30_000, who);
   const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, 5000, who);
-  const onError = redisOnError(options.onError);
+  const onError = guardOnError(options.onError, logRedisError);
   const beat = Math.max(10, Math.floor(ttl / 3));
   const instance = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const aliveKey = `${prefix}pi:${instance}`;

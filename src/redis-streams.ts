@@ -2,8 +2,9 @@
 import { type Payload, type ReplayBroker, Topics, topicSelector } from "./core/broker.ts";
 import { FrameTopics } from "./core/frames.ts";
 import { ReplayHub, ReplaySelectors } from "./core/replay.ts";
+import { guardOnError } from "./core/report.ts";
 import { type ReplayOptions, type Retention, retentionOf, type StreamId } from "./core/stream.ts";
-import { milliseconds, redisOnError } from "./redis-common.ts";
+import { logRedisError, milliseconds } from "./redis-common.ts";
 import { StreamStore } from "./redis-stream-store.ts";
 
 /**
@@ -92,7 +93,7 @@ export async function createRedisStreamBroker(options: RedisStreamBrokerOptions 
     maxLength: retention.maxLength,
     maxAge: retention.maxAge,
     batch,
-    onError: redisOnError(options.onError),
+    onError: guardOnError(options.onError, logRedisError),
   });
 
   const keys = (topic: string) => ({ stream: `${prefix}st:${topic}`, meta: `${prefix}mt:${topic}` });

@@ -17,7 +17,8 @@ import { Buffer } from "node:buffer";
 import { createClient } from "redis";
 import { type Broker, type Payload, Topics, topicSelector } from "./core/broker.ts";
 import { FrameTopics } from "./core/frames.ts";
-import { connectWithin, milliseconds, redacted, redisOnError } from "./redis-common.ts";
+import { guardOnError } from "./core/report.ts";
+import { connectWithin, logRedisError, milliseconds, redacted } from "./redis-common.ts";
 
 export type { Broker, Payload, ReplayBroker } from "./core/broker.ts";
 export type { ReplayOptions, Retention, TopicEvent } from "./core/stream.ts";
@@ -96,7 +97,7 @@ export interface RedisBroker extends Broker {
 export async function createRedisBroker(options: RedisBrokerOptions = {}): Promise<RedisBroker> {
   const prefix = options.prefix ?? "wsloop:";
   const url = options.url ?? "redis://127.0.0.1:6379";
-  const onError = redisOnError(options.onError);
+  const onError = guardOnError(options.onError, logRedisError);
   const connectTimeout = milliseconds("connectTimeout", options.connectTimeout, 5000);
   const publishTimeout = milliseconds("publishTimeout", options.publishTimeout, 5000);
   // Named, so CLIENT LIST tells wsloop's connections apart. No offline queue for publishes: one

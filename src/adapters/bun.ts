@@ -9,10 +9,11 @@
  * @module
  */
 import type { Server as BunServer, WebSocketHandler } from "bun";
+import { guardOnError } from "../core/report.ts";
 import { isThenable } from "../core/thenable.ts";
 import { isLentMarker, isWebSocketUpgrade, lendMarker, type PendingUpgrade, upgradeMarker } from "../core/upgrade.ts";
 import { BunPeer, type BunPeerHooks, bunWebSocket } from "./bun-peer.ts";
-import { guardOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
+import { defaultOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops } from "./loops.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
@@ -92,7 +93,7 @@ export interface BunOptions extends ServerLimits {
  */
 export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: BunOptions = {}): BunHandlers<Data> {
   const { maxPayloadLength = BUN_MAX_PAYLOAD_LENGTH, compression, ...limits } = options;
-  const onError = guardOnError(options.onError);
+  const onError = guardOnError(options.onError, defaultOnError);
   const perIp = limits.maxConnectionsPerIp !== undefined;
   const warned = new Set<number>();
   // Broadcasts (Broker.publishFrame) go through Bun's native topics: one call fans out in Bun.

@@ -1,5 +1,6 @@
 import { type Broker, type Payload, Topics, topicSelector } from "../core/broker.ts";
 import { FrameTopics } from "../core/frames.ts";
+import { guardOnError } from "../core/report.ts";
 import {
   type CloudflareSocket,
   type DurableObjectContext,
@@ -7,7 +8,6 @@ import {
   switchingProtocols,
   workers,
 } from "./cloudflare-types.ts";
-import { guardOnError } from "./fetch.ts";
 
 /**
  * A Durable Object namespace binding (`env.TOPICS`) whose class is served by
@@ -72,7 +72,7 @@ const ORIGIN = "https://wsloop.topic";
  */
 export function createDurableBroker(namespace: TopicNamespace, options: DurableBrokerOptions = {}): DurableBroker {
   // Guarded: an onError that throws would skip the retry, and leave a rejected subscription every publish waits on.
-  const onError = guardOnError(options.onError ?? ((error: unknown) => console.error("[wsloop/cloudflare]", error)));
+  const onError = guardOnError(options.onError, (error) => console.error("[wsloop/cloudflare]", error));
   const stub = (name: string) => namespace.get(namespace.idFromName(name) as never);
   let closed = false;
   const upstreams = new Map<string, Upstream>();

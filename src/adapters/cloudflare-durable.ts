@@ -1,9 +1,10 @@
+import { guardOnError } from "../core/report.ts";
 import { Session } from "../core/session.ts";
 import { isWebSocketUpgrade, type PendingUpgrade, takeUpgrade } from "../core/upgrade.ts";
 import { hibernationOf, isEnded, isSaved, markEnded, persisting, rebuiltRequest, type Saved } from "./cloudflare-hibernation.ts";
 import { closed, deliver, openSocket, SocketTransport } from "./cloudflare-socket.ts";
 import { type CloudflareSocket, type DurableObjectContext, switchingProtocols, workers } from "./cloudflare-types.ts";
-import { guardOnError, runFetch } from "./fetch.ts";
+import { defaultOnError, runFetch } from "./fetch.ts";
 import type { FetchHandler } from "./types.ts";
 
 /**
@@ -71,7 +72,7 @@ export function createDurableHandler(
   app: FetchHandler,
   options: DurableHandlerOptions = {},
 ): DurableHandler {
-  const onError = guardOnError(options.onError);
+  const onError = guardOnError(options.onError, defaultOnError);
   if (options.autoResponse) {
     const { request, response } = options.autoResponse;
     ctx.setWebSocketAutoResponse(new (workers().WebSocketRequestResponsePair)(request, response));

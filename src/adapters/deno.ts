@@ -9,11 +9,12 @@
  * @module
  */
 import type { Hooks } from "crossws";
+import { guardOnError } from "../core/report.ts";
 import { isThenable } from "../core/thenable.ts";
 import { isWebSocketUpgrade } from "../core/upgrade.ts";
 import { DenoPeer } from "./deno-peer.ts";
 import { terminateDenoSocket } from "./deno-socket.ts";
-import { guardOnError, internalError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
+import { defaultOnError, internalError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { createLoops } from "./loops.ts";
 import { contextAddress, PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
@@ -76,7 +77,7 @@ export function createDenoHandler(
   options: ServerLimits & { onError?: (error: unknown) => void } = {},
 ): DenoHandler {
   const { onError: appOnError, ...limits } = options;
-  const onError = guardOnError(appOnError);
+  const onError = guardOnError(appOnError, defaultOnError);
   const perIp = limits.maxConnectionsPerIp !== undefined;
   const loops = createLoops(fetch, {
     ...limits,

@@ -1,18 +1,7 @@
-import { callOnError } from "../core/report.ts";
 import type { FetchHandler } from "./types.ts";
 
 export function defaultOnError(error: unknown): void {
   console.error("[wsloop] fetch handler failed:", error);
-}
-
-/**
- * The app's onError, or the default, safe to call from anywhere: an error it throws or rejects
- * with is logged instead of raised into the runtime, where (called from a request the client
- * made fail) it would be an uncaught exception, and on Node a crash of the whole server.
- */
-export function guardOnError(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
-  if (onError === undefined) return defaultOnError;
-  return (error) => callOnError(onError, error);
 }
 
 /** Runs the app's handler; a throw becomes a 500 so one bad request cannot take the server down. */

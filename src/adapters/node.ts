@@ -11,9 +11,10 @@
 import { createServer, type Server as HttpServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import { guardOnError } from "../core/report.ts";
 import { takeUpgrade } from "../core/upgrade.ts";
 import { DEFAULT_UPGRADE_TIMEOUT } from "./caps.ts";
-import { guardOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
+import { defaultOnError, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
 import { asPlainRequest, isWebSocketRequest, toRequest, writeResponse } from "./node-http.ts";
 import { tryUpgradeRequest } from "./node-upgrade-request.ts";
 import { NodeUpgrades } from "./node-upgrades.ts";
@@ -76,7 +77,7 @@ export interface AttachOptions extends ServerLimits {
  */
 export function attach(server: HttpServer, fetch: FetchHandler, options: AttachOptions = {}): Attached {
   const { filter, compression, ...limits } = options;
-  const upgrades = new NodeUpgrades(fetch, guardOnError(options.onError), limits, compression === true);
+  const upgrades = new NodeUpgrades(fetch, guardOnError(options.onError, defaultOnError), limits, compression === true);
   return attachUpgrades(server, upgrades, filter);
 }
 
@@ -120,7 +121,7 @@ function accepts(filter: (request: Request) => boolean, request: Request): boole
  */
 export async function serve(options: ServeOptions): Promise<Server> {
   const { fetch, port, hostname, compression, ...limits } = options;
-  const onError = guardOnError(options.onError);
+  const onError = guardOnError(options.onError, defaultOnError);
   // A client that never finishes its request head (slow-loris) is dropped after upgradeTimeout,
   // checked twice as often, rather than Node's 60 s checked every 30 s.
   const headersTimeout = (limits.upgradeTimeout ?? DEFAULT_UPGRADE_TIMEOUT) * 1000;

@@ -25,6 +25,20 @@ export function callOnError<Args extends unknown[]>(onError: (...args: Args) => 
   }
 }
 
+/**
+ * The app's onError (or `fallback` where it gave none), safe to call from anywhere: an error it
+ * throws or rejects with is logged instead of raised into the runtime, where it would be an
+ * uncaught exception (on Node, the end of the process): from a request the client made fail, from
+ * node-redis' 'error' event, from a subscription every publish waits on.
+ */
+export function guardOnError(
+  onError: ((error: unknown) => void) | undefined,
+  fallback: (error: unknown) => void,
+): (error: unknown) => void {
+  if (onError === undefined) return fallback;
+  return (error) => callOnError(onError, error);
+}
+
 function onErrorFailed(failure: unknown): void {
   console.error("[wsloop] onError failed:", failure);
 }
