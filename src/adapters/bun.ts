@@ -11,9 +11,10 @@
 import type { Server as BunServer, WebSocketHandler } from "bun";
 import { guardOnError } from "../core/report.ts";
 import { isThenable } from "../core/thenable.ts";
-import { isLentMarker, isWebSocketUpgrade, lendMarker, type PendingUpgrade, upgradeMarker } from "../core/upgrade.ts";
+import { isWebSocketUpgrade, type PendingUpgrade } from "../core/upgrade.ts";
 import { BunPeer, type BunPeerHooks, bunWebSocket } from "./bun-peer.ts";
 import { defaultOnError, lacksConnectionUpgrade, notUpgraded, runFetch, serverUrl } from "./fetch.ts";
+import { LentMarker, ownResponse } from "./lent-marker.ts";
 import { createLoops } from "./loops.ts";
 import type { CloseOptions, FetchHandler, ServeOptions, Server, ServerLimits, ServerStats } from "./types.ts";
 
@@ -40,9 +41,6 @@ export interface BunHandlers<Data> {
   /** Settles once telemetry is loaded (at once without it); rejects when it cannot be. */
   readonly ready: Promise<void>;
 }
-
-/** How many headers the marker has of its own (Upgrade: websocket, see upgradeMarker). */
-const MARKER_HEADERS = 1;
 
 /** Bun's own default maxPayloadLength, and wsloop's default maxMessageSize. */
 const BUN_MAX_PAYLOAD_LENGTH = 16 * 1024 * 1024;
@@ -113,33 +111,20 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
   // Bun reads a whole message before wsloop sees it, and closes (1009) above maxPayloadLength, per server.
   const websocket = bunWebSocket(loops.hooks as BunPeerHooks, { maxPayloadLength, perMessageDeflate: compress });
   // The app runs first, so the endpoint's limits are known; then Bun upgrades with its answer.
-  // What upgradeWebSocket answers for this server's upgrades (see lendMarker): one Response, not one per upgrade.
-  let marker = upgradeMarker();
-  // Lent to one request at a time: middleware of two requests in flight (an async app) must not
-  // see, nor send, each other's headers on it. A request meanwhile gets a marker of its own.
-  let markerLent = false;
+  // What upgradeWebSocket answers for this server's upgrades: one Response, not one per upgrade.
+  const markers = new LentMarker();
   const upgrade = async (request: Request, current: BunServer<Data>): Promise<Response | undefined> => {
     // requestIP makes an object per call: called once, for the port (and the address where it is counted).
     const ip = current.requestIP(request);
-    const lent = markerLent ? undefined : marker;
-    if (lent) {
-      markerLent = true;
-      lendMarker(request, lent);
-    }
+    const lent = markers.lend(request);
     let outcome: Response | PendingUpgrade;
     try {
       const routing = loops.route(request, perIp ? ip?.address : undefined, true);
       outcome = isThenable(routing) ? await routing : routing;
     } finally {
-      if (lent) {
-        markerLent = false;
-        // Middleware may change the headers of whatever the app answers: the shared marker keeps
-        // its own alone (status and body cannot change), so no request sees another's.
-        if (lent.headers.count !== MARKER_HEADERS || lent.headers.get("upgrade") !== "websocket") marker = upgradeMarker();
-      }
+      markers.giveBack(lent);
     }
-    // A marker, answered for a request the app did not upgrade, is shared: the client gets its own.
-    if (outcome instanceof Response) return isLentMarker(outcome) ? upgradeMarker() : outcome;
+    if (outcome instanceof Response) return ownResponse(outcome);
     // Bun would upgrade it: answered as on Node and Deno, its place given back.
     if (lacksConnectionUpgrade(request)) {
       loops.release(outcome);
