@@ -18,5 +18,5 @@ export default defineConfig({
   // One shared chunk for the core, so every entry point sees the same Session and Action classes.
   splitting: true,
   clean: true,
-  external: [/^crossws/, /^redis$/, /^@opentelemetry\/api$/],
+  external: [/^crossws/, /^ws$/, /^redis$/, /^@opentelemetry\/api$/],
 });

@@ -31,8 +31,8 @@ import { dirname, join, relative } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 
 // Packages on a path from src/ to @types/node: crossws' and wsloop's own `import … from "bun"`,
-// node-redis and undici-types (via /// <reference types="node" />).
-const copied = ["@types/node", "@types/bun", "bun-types", "crossws", "redis", "@redis", "undici-types"];
+// node-redis, ws' types and undici-types (via /// <reference types="node" />).
+const copied = ["@types/node", "@types/bun", "@types/ws", "bun-types", "crossws", "redis", "@redis", "ws", "undici-types"];
 
 function files(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

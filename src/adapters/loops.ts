@@ -57,11 +57,6 @@ export interface LoopsOptions extends ServerLimits {
    */
   watchClose?: (peer: Peer, session: Session) => void;
   /**
-   * Set by runtimes whose close event says 1006 after they closed the socket with a code of their
-   * own for a protocol error (Node's ws): at close, names the close frame the runtime sent, if any.
-   */
-  closeSent?: (peer: Peer) => { code: number; reason: string } | undefined;
-  /**
    * Bun's upgrade answers the client's first offered subprotocol when the response names none; an
    * empty Sec-WebSocket-Protocol header keeps the header out of the response.
    */
@@ -340,11 +335,6 @@ async function finishAll(sessions: SessionSet, onError: (error: unknown) => void
  * not use crossws' per-namespace publishing, so one constant key is enough.
  */
 const NAMESPACE = "wsloop";
-
-/** crossws' getNamespace for wsloop's own adapters: without it, crossws parses each upgrade's URL for a path it then drops. */
-export function wsloopNamespace(): string {
-  return NAMESPACE;
-}
 
 /**
  * What the upgrade hook answers for an accepted upgrade: the peer's context (with the client's port

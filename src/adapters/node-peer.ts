@@ -1,112 +1,151 @@
-// What a crossws Node peer keeps once wsloop's session has opened on it.
-import type { Peer } from "crossws";
-import { keepNodeAddress } from "./peer-address.ts";
+// ws' WebSocket driven directly: the peer sessionHooks read, and the listeners that feed it.
+import type { Hooks, Message, Peer } from "crossws";
+import type { WebSocket } from "ws";
+import type { RemoteAddress } from "../core/connection.ts";
+import type { Stats } from "../core/stats.ts";
+import type { PeerOptions } from "./loops.ts";
+import { answerPing, closeSentBy } from "./node-socket.ts";
+import type { OpenSocket } from "./open-sockets.ts";
+import { KEY } from "./peer-context.ts";
+import { sendResult } from "./peer-transport.ts";
 
-/** The fields of crossws' NodePeer `_internal` (crossws 0.4) this file reads or replaces. */
-interface NodePeerInternal {
-  nodeReq: OpenedRequest | UpgradedMessage;
-  request: unknown;
-  peers?: Set<Peer>;
-  readonly ws: NodeWebSocket;
-  readonly hooks: { callHook(name: "ping" | "pong" | "error", peer: Peer, arg: unknown): unknown };
-}
-
-/** ws' WebSocket, as an EventEmitter. */
-interface NodeWebSocket {
-  [kPeer]?: Peer;
-  removeAllListeners(event: string): void;
-  on(event: string, listener: (this: NodeWebSocket, arg: never) => void): void;
-}
-
-/** The NodePeer itself: its `_topics` Set, made per peer. */
-interface NodePeerFields {
-  _internal: NodePeerInternal;
-  _topics: Set<string>;
-}
-
-/** What crossws left on the IncomingMessage of an upgrade (its context and wsloop's upgrade Request). */
-interface UpgradedMessage {
-  readonly socket: object;
-  readonly _context: Record<string, unknown>;
-  readonly _request?: unknown;
-}
+/** The session hooks a NodePeer feeds (sessionHooks': none of them returns a promise). */
+export type NodePeerHooks = Required<Pick<Hooks, "open" | "message" | "close" | "ping" | "pong">>;
 
 /**
- * crossws' topics of a peer, for its publish: wsloop's brokers publish on Node without them (no
- * native topics there), so every open peer shares this one, which takes none.
+ * A `ws` WebSocket as the crossws peer wsloop's session hooks read (its context), and as its
+ * Transport. crossws' Node adapter made a peer per socket with a request proxy, an entry in its
+ * peer set, a Set of topics and six listeners (closures) of its own, kept the upgrade's
+ * IncomingMessage for the socket's life, and ran an async hook pipeline per upgrade; wsloop then
+ * wrapped that peer in a transport. Here one object per socket is the peer, its context (the
+ * session under KEY) and its transport, and the socket's listeners are shared by all sockets.
  */
-class NoTopics extends Set<string> {
-  override add(): this {
-    throw new Error("wsloop: a Node peer has no crossws topics");
+export class NodePeer implements OpenSocket {
+  readonly ws: WebSocket;
+  /** The PendingUpgrade, then the Session (see session-hooks.ts). */
+  [KEY]: unknown;
+  /** Read at the upgrade: Node cannot tell a socket's address once it closed. */
+  readonly #address: string | undefined;
+  readonly #port: number | undefined;
+  /** The server's, set at open (see transport). */
+  #options: PeerOptions | undefined;
+  /** Its place among the server's open sockets (see OpenSockets). */
+  openPrev: OpenSocket | undefined;
+  openNext: OpenSocket | undefined;
+
+  constructor(ws: WebSocket, pending: unknown, address: string | undefined, port: number | undefined) {
+    this.ws = ws;
+    this[KEY] = pending;
+    this.#address = address;
+    this.#port = port;
+    this.#options = undefined;
+    this.openPrev = undefined;
+    this.openNext = undefined;
   }
-}
-const NO_TOPICS: Set<string> = new NoTopics();
 
-/**
- * All a NodePeer reads of its IncomingMessage once open: the socket (`remoteAddress`) and the
- * context. The message itself, with its headers, streams state and listeners, is not kept.
- */
-class OpenedRequest {
-  constructor(
-    readonly socket: object,
-    readonly _context: Record<string, unknown>,
-  ) {}
-}
+  /** The session hooks' transport for a NodePeer (LoopsOptions.ownTransport): the peer itself. */
+  static transport(this: void, peer: Peer, options: PeerOptions): NodePeer {
+    const own = peer as unknown as NodePeer;
+    own.#options = options;
+    return own;
+  }
 
-/**
- * Runs at open, for sockets wsloop's own Node adapter upgraded. crossws' peer keeps the upgrade's
- * IncomingMessage for as long as the socket lives (~700 B with its headers and stream state), a
- * request proxy of its own (NodeReqProxy, ~150 B with its URL and headers) beside wsloop's
- * upgrade Request, an entry in its peer set and a Set of topics, which only its publish and close
- * read (wsloop uses neither on Node: it tracks and closes its own sockets, and its brokers publish
- * by themselves). Each is let go; `peer.request` answers wsloop's upgrade Request. The socket's
- * address is read first, to stay readable after the close.
- */
-export function slimNodePeer(peer: Peer): void {
-  keepNodeAddress(peer);
-  const fields = peer as unknown as NodePeerFields;
-  const internal = fields._internal;
-  const message = internal.nodeReq;
-  if (!message || message instanceof OpenedRequest) return;
-  internal.nodeReq = new OpenedRequest(message.socket, message._context);
-  if (message._request !== undefined) internal.request = message._request;
-  internal.peers?.delete(peer);
-  fields._topics = NO_TOPICS;
-  // crossws adds its listeners once this hook has returned: they are replaced right after.
-  if (opened.push(peer) === 1) queueMicrotask(shareListeners);
-}
+  /** crossws' `peer.context`: the peer itself. */
+  get context(): Record<string, unknown> {
+    return this as unknown as Record<string, unknown>;
+  }
 
-/**
- * crossws listens to each socket's ping, pong and error with closures of its own (~56 B each);
- * shared listeners find the peer on the socket instead and call the same hooks (crossws' pong
- * listener also skips its own heartbeat's pongs, which wsloop's idleTimeout: 0 never sends).
- */
-const kPeer = Symbol("wsloop.peer");
-const opened: Peer[] = [];
+  /** Where crossws' peers keep their socket (see socketOf): the peer itself. */
+  get _internal(): { readonly ws: WebSocket } {
+    return this;
+  }
 
-function shareListeners(): void {
-  for (const peer of opened) {
-    const ws = (peer as unknown as NodePeerFields)._internal.ws;
-    // A socket that is not the ws WebSocket this expects keeps crossws' own listeners.
-    if (typeof ws?.removeAllListeners !== "function") continue;
-    ws[kPeer] = peer;
-    for (const [event, listener] of SHARED) {
-      ws.removeAllListeners(event);
-      ws.on(event, listener);
+  get remoteAddress(): RemoteAddress | undefined {
+    const address = this.#address;
+    const port = this.#port;
+    return address !== undefined && port !== undefined ? { address, port } : undefined;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** ws compresses a frame when the client negotiated permessage-deflate (and past its threshold). */
+  send(data: string | Uint8Array): boolean {
+    this.ws.send(data);
+    return sendResult(this.#options as PeerOptions, this.ws, this[KEY], data, undefined);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  ping(): void {
+    try {
+      this.ws.ping();
+    } catch {
+      // A socket going away: its close reaches the session on its own.
     }
   }
-  opened.length = 0;
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  /** The server's counters, shared by its transports. */
+  get stats(): Stats | undefined {
+    return this.#options?.stats;
+  }
 }
 
-function hookFor(name: "ping" | "pong" | "error"): (this: NodeWebSocket, arg: unknown) => void {
-  return function (this: NodeWebSocket, arg: unknown): void {
-    const peer = this[kPeer];
-    if (peer) (peer as unknown as NodePeerFields)._internal.hooks.callHook(name, peer, arg);
-  };
+const kPeer = Symbol("wsloop.peer");
+type PeerSocket = WebSocket & { [kPeer]?: NodePeer };
+
+/** The listeners of a server's sockets, made once per server: each finds its peer on the socket. */
+export class NodeListeners {
+  readonly #message: (this: PeerSocket, data: Buffer, isBinary: boolean) => void;
+  readonly #ping: (this: PeerSocket, data: Buffer) => void;
+  readonly #pong: (this: PeerSocket, data: Buffer) => void;
+  readonly #close: (this: PeerSocket, code: number, reason: Buffer) => void;
+
+  constructor(hooks: NodePeerHooks) {
+    this.#message = function (data, isBinary) {
+      hooks.message(this[kPeer] as unknown as Peer, { rawData: isBinary ? data : data.toString() } as Message);
+    };
+    this.#ping = function (data) {
+      answerPing(this, data);
+      hooks.ping(this[kPeer] as unknown as Peer, data);
+    };
+    this.#pong = function (data) {
+      hooks.pong(this[kPeer] as unknown as Peer, data);
+    };
+    this.#close = function (code, reason) {
+      // After a protocol error ws says 1006 (no close frame came back): the session hears the code ws sent.
+      const details = closeSentBy(this) ?? { code, reason: reason.toString() };
+      hooks.close(this[kPeer] as unknown as Peer, details);
+    };
+  }
+
+  /** Feeds `peer`'s socket to the hooks. */
+  listen(peer: NodePeer): void {
+    const ws = peer.ws as PeerSocket;
+    ws[kPeer] = peer;
+    ws.on("message", this.#message);
+    ws.on("ping", this.#ping);
+    ws.on("pong", this.#pong);
+    ws.on("close", this.#close);
+    // ws closes the socket itself for a protocol error (closeSentBy tells the code), and an
+    // 'error' without a listener would throw: the process would end.
+    ws.on("error", ignore);
+  }
 }
 
-const SHARED = [
-  ["ping", hookFor("ping")],
-  ["pong", hookFor("pong")],
-  ["error", hookFor("error")],
-] as const;
+function ignore(): void {}

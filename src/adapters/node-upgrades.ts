@@ -1,30 +1,18 @@
 // How wsloop takes WebSocket upgrades on Node: the app decides first (on a Request like Bun's and
-// Deno's), then crossws and its bundled `ws` perform the handshake with the endpoint's limits.
+// Deno's), then `ws` performs the handshake with the endpoint's limits and wsloop drives its socket.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Hooks, Peer } from "crossws";
-import nodeAdapter from "crossws/adapters/node";
+import type { Peer } from "crossws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { isThenable } from "../core/thenable.ts";
 import type { PendingUpgrade } from "../core/upgrade.ts";
-import { createLoops, type Loops, wsloopNamespace } from "./loops.ts";
+import { LentMarker, ownResponse } from "./lent-marker.ts";
+import { createLoops, type Loops } from "./loops.ts";
 import { refuseUpgrade } from "./node-http.ts";
-import { slimNodePeer } from "./node-peer.ts";
+import { NodeListeners, NodePeer, type NodePeerHooks } from "./node-peer.ts";
 import { tryUpgradeRequest, UpgradeRequest } from "./node-upgrade-request.ts";
-import { nodeAddress } from "./peer-address.ts";
-import { socketOf } from "./peer-context.ts";
 import type { CloseOptions, FetchHandler, ServerLimits, ServerStats } from "./types.ts";
 
-type NodeAdapter = ReturnType<typeof nodeAdapter>;
-
-/** The part of crossws' bundled `ws` WebSocket this file uses (public `ws` API, but for `_receiver`). */
-interface NodeWebSocket {
-  readonly readyState: number;
-  pong(data: Uint8Array, mask: boolean, cb: (error?: Error) => void): void;
-  /** ws' frame parser, a Writable: `errored` is the protocol error it stopped at, if any. */
-  readonly _receiver?: { readonly errored?: Error | null };
-}
-
-const OPEN = 1;
 // ws' default fragment cap (16384) closed Autobahn's 4 MiB messages in 64-byte fragments with
 // 1008; the cap is kept for memory (each fragment is a Buffer), but scales with the size limit.
 const MIN_FRAGMENT_BYTES = 64;
@@ -39,33 +27,30 @@ const PER_MESSAGE_DEFLATE = Object.freeze({ threshold: 128 });
 /** Upgrades for one Node server: `handle` is its 'upgrade' listener. */
 export class NodeUpgrades {
   readonly #loops: Loops;
-  // ws' maxPayload is per WebSocketServer: one crossws adapter per message size limit in use,
-  // so `ws` stops reading a message at the endpoint's maxMessageSize (1009), not at 100 MiB.
-  readonly #adapters = new Map<number, NodeAdapter>();
-  readonly #hooks: Partial<Hooks>;
+  readonly #onError: (error: unknown) => void;
+  // ws' maxPayload is per WebSocketServer: one per message size limit in use, so ws stops
+  // reading a message at the endpoint's maxMessageSize (1009), not at 100 MiB.
+  readonly #servers = new Map<number, WebSocketServer>();
+  readonly #hooks: NodePeerHooks;
+  readonly #listeners: NodeListeners;
   readonly #compression: boolean;
   /** Whether upgrades need the client's address before the app runs (maxConnectionsPerIp). */
   readonly #perIp: boolean;
+  /** What upgradeWebSocket answers for this server's upgrades: one Response, not one per upgrade. */
+  readonly #markers = new LentMarker();
+  /**
+   * The upgrade ws is performing: ws asks for its subprotocol, emits 'headers' and opens its socket
+   * synchronously inside handleUpgrade (there is no verifyClient), so no closure per upgrade.
+   */
+  #upgrading: { pending: PendingUpgrade; req: IncomingMessage } | undefined;
 
   constructor(fetch: FetchHandler, onError: (error: unknown) => void, limits: ServerLimits = {}, compression = false) {
     this.#compression = compression;
-    this.#loops = createLoops(fetch, {
-      ...limits,
-      onError,
-      canPing: true,
-      closeSent,
-      remoteAddress: nodeAddress,
-      keepAddress: slimNodePeer,
-    });
+    this.#onError = onError;
+    this.#loops = createLoops(fetch, { ...limits, onError, canPing: true, ownTransport: NodePeer.transport });
+    this.#hooks = this.#loops.hooks as NodePeerHooks;
+    this.#listeners = new NodeListeners(this.#hooks);
     this.#perIp = limits.maxConnectionsPerIp !== undefined;
-    const { ping } = this.#loops.hooks;
-    this.#hooks = {
-      ...this.#loops.hooks,
-      ping(peer, data) {
-        void ping?.(peer, data);
-        answerPing(socketOf(peer) as NodeWebSocket, data);
-      },
-    };
   }
 
   /**
@@ -76,21 +61,33 @@ export class NodeUpgrades {
     // Node removed its own 'error' listener before emitting 'upgrade', and ws adds one only once it
     // takes the socket: a client resetting the connection meanwhile would crash the process.
     socket.on("error", destroyOnError);
-    void this.#handle(req, socket, head, request ?? tryUpgradeRequest(req));
+    this.#handle(req, socket, head, request ?? tryUpgradeRequest(req)).catch((error: unknown) => {
+      // A fault of wsloop's own: this socket goes, the server stays.
+      this.#onError(error);
+      socket.destroy();
+    });
   }
 
   async #handle(req: IncomingMessage, socket: Duplex, head: Buffer, request: Request | undefined): Promise<void> {
     if (!request) return refuseUpgrade(socket, new Response("Bad Request", { status: 400 }));
-    const routing = this.#loops.route(request, this.#perIp ? req.socket.remoteAddress : undefined);
-    const outcome = isThenable(routing) ? await routing : routing;
-    if (outcome instanceof Response) return refuseUpgrade(socket, outcome);
+    const lent = this.#markers.lend(request);
+    let outcome: Response | PendingUpgrade;
+    try {
+      const routing = this.#loops.route(request, this.#perIp ? req.socket.remoteAddress : undefined, true);
+      outcome = isThenable(routing) ? await routing : routing;
+    } finally {
+      this.#markers.giveBack(lent);
+    }
+    if (outcome instanceof Response) return refuseUpgrade(socket, ownResponse(outcome));
     UpgradeRequest.handedOff(request);
     try {
       if (socket.destroyed) return;
-      // crossws runs the upgrade hook (which takes the routed upgrade) and ws opens the socket
-      // synchronously at its end: once this resolves, the upgrade has opened or never will.
-      await this.#adapterFor(outcome).handleUpgrade(req, socket, head, request);
+      // ws opens the socket synchronously at the end of handleUpgrade (then `#open` has run), or
+      // has answered the client (400) or dropped the socket: either way the handoff is over.
+      this.#upgrading = { pending: outcome, req };
+      this.#serverFor(outcome).handleUpgrade(req, socket, head, this.#open);
     } finally {
+      this.#upgrading = undefined;
       this.#loops.release(outcome);
       // ws listens for the socket's errors from its handshake on (and keeps listening once open):
       // ours would otherwise stay for the socket's life, with an array of two (~64 B).
@@ -98,12 +95,24 @@ export class NodeUpgrades {
     }
   }
 
-  #adapterFor(pending: PendingUpgrade): NodeAdapter {
+  /** ws' callback for the upgrade it performs: the socket is open. */
+  readonly #open = (ws: WebSocket): void => {
+    const upgrading = this.#upgrading;
+    if (!upgrading) return void ws.terminate();
+    // The address is read now: Node asks the OS on the first read, and cannot once the socket closed.
+    const { remoteAddress, remotePort } = upgrading.req.socket;
+    const peer = new NodePeer(ws, upgrading.pending, remoteAddress, remotePort);
+    this.#listeners.listen(peer);
+    this.#hooks.open(peer as unknown as Peer);
+  };
+
+  #serverFor(pending: PendingUpgrade): WebSocketServer {
     const size = pending.limits.maxMessageSize;
-    let adapter = this.#adapters.get(size);
-    if (!adapter) {
+    let server = this.#servers.get(size);
+    if (!server) {
       const maxPayload = Math.min(Math.ceil(size), 2 ** 31 - 1);
-      const serverOptions = {
+      server = new WebSocketServer({
+        noServer: true,
         maxPayload,
         maxFragments: Math.max(WS_DEFAULT_MAX_FRAGMENTS, Math.ceil(maxPayload / MIN_FRAGMENT_BYTES)),
         // Pings are answered by answerPing, which never queues more than a few pongs.
@@ -111,16 +120,23 @@ export class NodeUpgrades {
         // ws inflates a message only up to maxPayload (then closes with 1009): maxMessageSize
         // bounds the decompressed size, so a small compressed bomb cannot inflate memory.
         perMessageDeflate: this.#compression ? PER_MESSAGE_DEFLATE : false,
-        // ws' set of its clients costs a Set entry and a 'close' closure per socket; crossws never
-        // reads it (wsloop tracks its own sockets), and ws closes the server at once without it.
+        // ws' set of its clients costs a Set entry and a 'close' closure per socket; wsloop
+        // tracks its own sockets, and ws closes the server at once without it.
         clientTracking: false,
-      };
-      // wsloop keeps each socket alive with its own idleTimeout; crossws' sweep is turned off.
-      adapter = nodeAdapter({ hooks: this.#hooks, idleTimeout: 0, serverOptions, getNamespace: wsloopNamespace });
-      this.#adapters.set(size, adapter);
+        // The endpoint chose among the client's offers already (ws asks only when there are some).
+        handleProtocols: () => this.#upgrading?.pending.protocol || false,
+      });
+      server.on("headers", this.#addHeaders);
+      this.#servers.set(size, server);
     }
-    return adapter;
+    return server;
   }
+
+  /** The endpoint's `headers`, validated by upgradeWebSocket, on the 101. */
+  readonly #addHeaders = (lines: string[]): void => {
+    const headers = this.#upgrading?.pending.headers;
+    if (headers) for (const [name, value] of headers) lines.push(`${name}: ${value}`);
+  };
 
   /** Settles once telemetry is loaded (at once without it). */
   get ready(): Promise<void> {
@@ -134,62 +150,10 @@ export class NodeUpgrades {
   /** Refuses new upgrades (503), closes every socket with 1001, resolves once each `onClose` ran. */
   async close(options?: CloseOptions): Promise<void> {
     await this.#loops.closeAll(options);
-    await Promise.all([...this.#adapters.values()].map((adapter) => adapter.close()));
+    await Promise.all([...this.#servers.values()].map((server) => new Promise((resolve) => server.close(resolve))));
   }
 }
 
 function destroyOnError(this: Duplex): void {
   this.destroy();
-}
-
-// Pings are answered with at most PONGS_IN_FLIGHT pongs waiting to be written; past that (the
-// client is not reading), later pings only replace the payload to answer (RFC 6455 §5.5.3 allows
-// answering the latest ping only). ws' own auto-pong queued one per ping: a ping flood grew memory
-// without bound. One pong at a time answered only the first and last of a burst (Autobahn 2.10).
-const PONGS_IN_FLIGHT = 16;
-const pongs = new WeakMap<NodeWebSocket, { inFlight: number; next: Uint8Array | undefined }>();
-
-function answerPing(ws: NodeWebSocket, data: Uint8Array): void {
-  let entry = pongs.get(ws);
-  if (!entry) {
-    entry = { inFlight: 0, next: undefined };
-    pongs.set(ws, entry);
-  }
-  if (entry.inFlight >= PONGS_IN_FLIGHT) {
-    entry.next = data;
-    return;
-  }
-  const state = entry;
-  const written = (error?: Error): void => {
-    state.inFlight--;
-    const next = state.next;
-    state.next = undefined;
-    if (!error && next && ws.readyState === OPEN) pong(next);
-    else if (state.inFlight === 0) pongs.delete(ws);
-  };
-  const pong = (payload: Uint8Array): void => {
-    state.inFlight++;
-    ws.pong(payload, false, written);
-  };
-  if (ws.readyState === OPEN) pong(data);
-  else if (state.inFlight === 0) pongs.delete(ws);
-}
-
-/**
- * ws reports a protocol error (invalid UTF-8, a reserved opcode, an oversize message) with the close
- * code it sends, then 'close' with 1006 because the client sent no close frame: the session hears
- * the code that actually closed the socket. ws' Receiver (a Writable) keeps that error as its
- * `errored`, so no 'error' listener per socket is needed to catch it (~90 B per connection).
- */
-function closeSent(peer: Peer): { code: number; reason: string } | undefined {
-  const error = (socketOf(peer) as NodeWebSocket)._receiver?.errored;
-  const code = error ? statusCodeOf(error) : undefined;
-  return code === undefined ? undefined : { code, reason: (error as Error).message };
-}
-
-/** ws keeps the close code of a protocol error under a private `Symbol("status-code")`. */
-function statusCodeOf(error: Error): number | undefined {
-  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === "status-code");
-  const code = key ? (error as unknown as Record<symbol, unknown>)[key] : undefined;
-  return typeof code === "number" ? code : undefined;
 }

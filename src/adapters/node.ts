@@ -1,5 +1,5 @@
 /**
- * wsloop on Node.js, through crossws and `ws`.
+ * wsloop on Node.js, on `ws` (the WebSocket library crossws' Node adapter runs on).
  *
  * @example
  * ```ts

@@ -22,7 +22,7 @@ export interface Registry {
 
 /** The hooks that run a Session for each peer, from open to close, tracked in `registry` if given. */
 export function sessionHooks(options: PeerOptions, registry?: Registry): Partial<Hooks> {
-  const { watchClose, closeSent } = options;
+  const { watchClose } = options;
   const forget = registry
     ? (session: Session) => {
         registry.sessions.delete(session);
@@ -71,9 +71,8 @@ export function sessionHooks(options: PeerOptions, registry?: Registry): Partial
       if (watchClose) return;
       // The runtime may keep the closed socket (and the peer) for a while: it need not keep the session.
       peer.context[KEY] = undefined;
-      const sent = closeSent?.(peer);
       // 1005: the close frame carried no code (RFC 6455 §7.1.5).
-      if (session instanceof Session) session.closed(sent?.code ?? details.code ?? 1005, sent?.reason ?? details.reason ?? "");
+      if (session instanceof Session) session.closed(details.code ?? 1005, details.reason ?? "");
     },
   };
 }

@@ -162,7 +162,7 @@ export function defineMatrix(runtime: MatrixRuntime): void {
       allowed.socket.close();
     });
 
-    it("upgrades each time when middleware adds headers to the answer (the marker, one per server on Bun)", async () => {
+    it("upgrades each time when middleware adds headers to the answer (the marker, one per server on Node and Bun)", async () => {
       for (let n = 0; n < 3; n++) {
         const { tag, url } = tagged("/ws/decorated");
         const client = await open(`${url}&n=${n}`);
@@ -172,7 +172,7 @@ export function defineMatrix(runtime: MatrixRuntime): void {
       }
     });
 
-    it("shows no request the headers middleware added to another's answer (the marker, one per server on Bun)", async () => {
+    it("shows no request the headers middleware added to another's answer (the marker, one per server on Node and Bun)", async () => {
       for (const swap of ["", "&swap"]) {
         const { tag, url } = tagged("/ws/decorated");
         const client = await open(`${url}&n=secret${swap}`);
@@ -180,7 +180,7 @@ export function defineMatrix(runtime: MatrixRuntime): void {
         client.socket.close();
         await closesReach(tag, 1);
         const seen = `${server.ws}/ws/answer-headers`;
-        // Before, on Bun, a marker whose own header was replaced (?swap) went on to the next request.
+        // Before, on Bun (the first to lend its marker), a marker whose own header was replaced (?swap) went on to the next request.
         expect(await exchange(seen, upgradeHead(seen), 500)).toMatch(/x-seen: none/i);
       }
     });
