@@ -2,9 +2,8 @@
 import type { ServerWebSocket, WebSocketHandler } from "bun";
 import type { Hooks, Message, Peer } from "crossws";
 import type { NativeTopics, RemoteAddress } from "../core/connection.ts";
-import type { Stats } from "../core/stats.ts";
 import type { PeerOptions } from "./loops.ts";
-import type { OpenSocket } from "./open-sockets.ts";
+import { OwnPeer } from "./own-peer.ts";
 import { PORT_KEY } from "./peer-address.ts";
 import { KEY } from "./peer-context.ts";
 import { sendResult } from "./peer-transport.ts";
@@ -20,43 +19,13 @@ export type BunPeerHooks = Required<Pick<Hooks, "open" | "message" | "close" | "
  * session under KEY, the client's port under PORT_KEY) and its own transport: one object per socket
  * where there were three (six fields: JSC's 64-byte cell).
  */
-export class BunPeer implements OpenSocket, NativeTopics {
-  /** The socket, once Bun opened it. */
-  ws: ServerWebSocket<BunPeer> | undefined;
-  /** The PendingUpgrade, then the Session (see session-hooks.ts). */
-  [KEY]: unknown;
+export class BunPeer extends OwnPeer<ServerWebSocket<BunPeer> | undefined> implements NativeTopics {
   /** The client's port: Bun tells it only while the upgrade request waits for its response. */
   [PORT_KEY]: number | undefined;
-  /** The server's, set at open (see ownTransport). */
-  #options: PeerOptions | undefined;
-  /** Its place among the server's open sockets (see OpenSockets). */
-  openPrev: OpenSocket | undefined;
-  openNext: OpenSocket | undefined;
 
   constructor(pending: unknown, port: number | undefined) {
-    this.ws = undefined;
-    this[KEY] = pending;
+    super(undefined, pending);
     this[PORT_KEY] = port;
-    this.#options = undefined;
-    this.openPrev = undefined;
-    this.openNext = undefined;
-  }
-
-  /** The session hooks' transport for a BunPeer (LoopsOptions.ownTransport): the peer itself. */
-  static transport(this: void, peer: Peer, options: PeerOptions): BunPeer {
-    const own = peer as unknown as BunPeer;
-    own.#options = options;
-    return own;
-  }
-
-  /** crossws' `peer.context`: the peer itself. */
-  get context(): Record<string, unknown> {
-    return this as unknown as Record<string, unknown>;
-  }
-
-  /** Where crossws' peers keep their socket (see socketOf): the peer itself. */
-  get _internal(): { readonly ws: ServerWebSocket<BunPeer> | undefined } {
-    return this;
   }
 
   /** Read when asked: Bun's socket keeps the address after the close. */
@@ -72,7 +41,7 @@ export class BunPeer implements OpenSocket, NativeTopics {
 
   /** Bun's answer is bytes sent, -1 queued under backpressure, 0 dropped or empty: see sendResult. */
   send(data: string | Uint8Array): boolean {
-    const options = this.#options as PeerOptions;
+    const options = this.options as PeerOptions;
     const ws = this.ws as ServerWebSocket<BunPeer>;
     return sendResult(options, ws, this[KEY], data, ws.send(data, options.compress));
   }
@@ -111,11 +80,11 @@ export class BunPeer implements OpenSocket, NativeTopics {
 
   /** Bun's native topics: ws.subscribe on the socket itself, server.publish through the hub. */
   get native(): NativeTopics | undefined {
-    return this.#options?.hub ? this : undefined;
+    return this.options?.hub ? this : undefined;
   }
 
   get hub(): NativeTopics["hub"] {
-    return this.#options?.hub as NativeTopics["hub"];
+    return this.options?.hub as NativeTopics["hub"];
   }
 
   subscribe(topic: string): void {
@@ -124,11 +93,6 @@ export class BunPeer implements OpenSocket, NativeTopics {
 
   unsubscribe(topic: string): void {
     this.ws?.unsubscribe(topic);
-  }
-
-  /** The server's counters, shared by its transports. */
-  get stats(): Stats | undefined {
-    return this.#options?.stats;
   }
 }
 

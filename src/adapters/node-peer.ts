@@ -2,10 +2,9 @@
 import type { Hooks, Message, Peer } from "crossws";
 import type { WebSocket } from "ws";
 import type { RemoteAddress } from "../core/connection.ts";
-import type { Stats } from "../core/stats.ts";
 import type { PeerOptions } from "./loops.ts";
 import { answerPing, closeSentBy } from "./node-socket.ts";
-import type { OpenSocket } from "./open-sockets.ts";
+import { OwnPeer } from "./own-peer.ts";
 import { KEY } from "./peer-context.ts";
 import { sendResult } from "./peer-transport.ts";
 
@@ -20,44 +19,15 @@ export type NodePeerHooks = Required<Pick<Hooks, "open" | "message" | "close" | 
  * wrapped that peer in a transport. Here one object per socket is the peer, its context (the
  * session under KEY) and its transport, and the socket's listeners are shared by all sockets.
  */
-export class NodePeer implements OpenSocket {
-  readonly ws: WebSocket;
-  /** The PendingUpgrade, then the Session (see session-hooks.ts). */
-  [KEY]: unknown;
+export class NodePeer extends OwnPeer<WebSocket> {
   /** Read at the upgrade: Node cannot tell a socket's address once it closed. */
   readonly #address: string | undefined;
   readonly #port: number | undefined;
-  /** The server's, set at open (see transport). */
-  #options: PeerOptions | undefined;
-  /** Its place among the server's open sockets (see OpenSockets). */
-  openPrev: OpenSocket | undefined;
-  openNext: OpenSocket | undefined;
 
   constructor(ws: WebSocket, pending: unknown, address: string | undefined, port: number | undefined) {
-    this.ws = ws;
-    this[KEY] = pending;
+    super(ws, pending);
     this.#address = address;
     this.#port = port;
-    this.#options = undefined;
-    this.openPrev = undefined;
-    this.openNext = undefined;
-  }
-
-  /** The session hooks' transport for a NodePeer (LoopsOptions.ownTransport): the peer itself. */
-  static transport(this: void, peer: Peer, options: PeerOptions): NodePeer {
-    const own = peer as unknown as NodePeer;
-    own.#options = options;
-    return own;
-  }
-
-  /** crossws' `peer.context`: the peer itself. */
-  get context(): Record<string, unknown> {
-    return this as unknown as Record<string, unknown>;
-  }
-
-  /** Where crossws' peers keep their socket (see socketOf): the peer itself. */
-  get _internal(): { readonly ws: WebSocket } {
-    return this;
   }
 
   get remoteAddress(): RemoteAddress | undefined {
@@ -73,7 +43,7 @@ export class NodePeer implements OpenSocket {
   /** ws compresses a frame when the client negotiated permessage-deflate (and past its threshold). */
   send(data: string | Uint8Array): boolean {
     this.ws.send(data);
-    return sendResult(this.#options as PeerOptions, this.ws, this[KEY], data, undefined);
+    return sendResult(this.options as PeerOptions, this.ws, this[KEY], data, undefined);
   }
 
   close(code: number, reason: string): void {
@@ -98,11 +68,6 @@ export class NodePeer implements OpenSocket {
 
   resume(): void {
     this.ws.resume();
-  }
-
-  /** The server's counters, shared by its transports. */
-  get stats(): Stats | undefined {
-    return this.#options?.stats;
   }
 }
 
