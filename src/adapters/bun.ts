@@ -122,7 +122,7 @@ export function createBunHandlers<Data = unknown>(fetch: FetchHandler, options: 
       const routing = loops.route(request, perIp ? ip?.address : undefined, true);
       outcome = isThenable(routing) ? await routing : routing;
     } finally {
-      markers.giveBack(lent);
+      markers.giveBack(lent, request);
     }
     if (outcome instanceof Response) return ownResponse(outcome);
     // Bun would upgrade it: answered as on Node and Deno, its place given back.

@@ -1,6 +1,6 @@
 // One marker Response per server, lent to its upgrades in turn (see lendMarker), for the adapters
 // that run the app ahead of the handshake (Node, Bun): a Response per upgrade costs ~5 µs with its GC.
-import { isLentMarker, lendMarker, upgradeMarker } from "../core/upgrade.ts";
+import { answerTaken, isLentMarker, lendMarker, upgradeMarker } from "../core/upgrade.ts";
 
 export class LentMarker {
   #marker = upgradeMarker();
@@ -17,13 +17,14 @@ export class LentMarker {
     return marker;
   }
 
-  /** The app answered for the request `marker` was lent to (`lend`'s answer, undefined if none). */
-  giveBack(marker: Response | undefined): void {
+  /** The upgrade `request` is decided (`marker`: what `lend` answered for it, undefined if nothing). */
+  giveBack(marker: Response | undefined, request: Request): void {
     if (!marker) return;
     this.#lent = false;
-    // Middleware may change the headers of whatever the app answers: the shared marker keeps its
-    // own alone (status and body cannot change), so no request sees another's.
-    if (!hasOwnHeadersOnly(marker.headers)) this.#marker = upgradeMarker();
+    // Middleware may change the headers of whatever the app answers, and an app still running
+    // (past upgradeTimeout) may yet change them: such a marker is left to it, and the next request
+    // gets a fresh one (status and body cannot change), so no request sees another's headers.
+    if (!answerTaken(request) || !hasOwnHeadersOnly(marker.headers)) this.#marker = upgradeMarker();
   }
 }
 

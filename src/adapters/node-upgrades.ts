@@ -76,7 +76,7 @@ export class NodeUpgrades {
       const routing = this.#loops.route(request, this.#perIp ? req.socket.remoteAddress : undefined, true);
       outcome = isThenable(routing) ? await routing : routing;
     } finally {
-      this.#markers.giveBack(lent);
+      this.#markers.giveBack(lent, request);
     }
     if (outcome instanceof Response) return refuseUpgrade(socket, ownResponse(outcome));
     UpgradeRequest.handedOff(request);

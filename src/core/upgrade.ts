@@ -266,6 +266,14 @@ export function isLentMarker(response: Response): boolean {
   return (response as Marked)[kLentMarker] === true;
 }
 
+/**
+ * False while `request` still holds what upgradeWebSocket or lendMarker left on it: its answer was
+ * never taken (takeUpgrade), because the app is still running past upgradeTimeout or never ran.
+ */
+export function answerTaken(request: Request): boolean {
+  return (request as Marked)[kUpgrade] === undefined && (request as Marked)[kLentUpgrade] === undefined;
+}
+
 /** The upgrade `response` stands for, if any: what adapters call after running the fetch handler. */
 export function takeUpgrade(request: Request, response: Response): PendingUpgrade | undefined {
   // Only upgradeWebSocket marks a Response, and always with its upgrade.

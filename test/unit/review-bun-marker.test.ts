@@ -3,15 +3,8 @@
 import type { Server as BunServer } from "bun";
 import { describe, expect, it } from "vitest";
 import { createBunHandlers } from "../../src/adapters/bun.ts";
-import { continueConnection, upgradeWebSocket } from "../../src/index.ts";
 import { upgradeRequest } from "../../src/testing.ts";
-
-const handlers = {
-  dependencies: null,
-  onInit: (): [number] => [0],
-  onMessage: (s: number) => continueConnection(s),
-  onClose: () => {},
-};
+import { inFlightApp, lateApp, twiceApp } from "../fixture/marker-apps.ts";
 
 /** A Bun server as the adapter sees it; `upgraded` holds the 101 headers of each upgrade. */
 function fakeServer() {
@@ -29,17 +22,7 @@ function fakeServer() {
 
 describe("review: Bun's shared upgrade marker", () => {
   it("does not hand one request's middleware headers to another request in flight at the same time", async () => {
-    const gates: Array<() => void> = [];
-    const app = async (request: Request): Promise<Response> => {
-      const user = new URL(request.url).searchParams.get("user");
-      const answer = upgradeWebSocket(request, handlers);
-      // Session middleware: the answer carries this user's cookie.
-      if (user === "alice") answer.headers.append("set-cookie", "session=alice-secret");
-      await new Promise<void>((resolve) => gates.push(resolve));
-      // Middleware that refuses after the handler, keeping the headers set so far (Hono's c.res = ...).
-      if (user === "bob") return new Response("denied", { status: 403, headers: answer.headers });
-      return answer;
-    };
+    const { app, gates } = inFlightApp();
     const bun = createBunHandlers(app);
     const { server } = fakeServer();
     const alice = bun.fetch(upgradeRequest("http://localhost/ws?user=alice"), server);
@@ -49,23 +32,30 @@ describe("review: Bun's shared upgrade marker", () => {
     await alice;
     const refused = (await bob) as Response;
     expect(refused.status).toBe(403);
-    // Node and Deno: bob's answer is a marker of its own. Before the fix, on Bun: alice's cookie.
+    // Deno: bob's answer is a marker of its own (Node lends one too: test/node/lent-marker.test.ts). Before the fix, on Bun: alice's cookie.
     expect(refused.headers.get("set-cookie")).toBeNull();
     await bun.close();
   });
 
   it("upgrades with the options of the answer the app returns when it called upgradeWebSocket twice", async () => {
-    const app = (request: Request): Response => {
-      const chat = upgradeWebSocket(request, { ...handlers, headers: { "x-endpoint": "chat" } });
-      // A second endpoint tried on the same request, its answer not used.
-      upgradeWebSocket(request, { ...handlers, headers: { "x-endpoint": "admin" } });
-      return chat;
-    };
-    const bun = createBunHandlers(app);
+    const bun = createBunHandlers(twiceApp);
     const { server, upgraded } = fakeServer();
     expect(await bun.fetch(upgradeRequest("http://localhost/ws"), server)).toBeUndefined();
-    // Node and Deno: the first answer's upgrade (its own marker). Before the fix, on Bun: the second's.
+    // Deno: the first answer's upgrade (its own marker). Before the fix, on Bun: the second's.
     expect(upgraded.map(({ headers }) => headers.get("x-endpoint"))).toEqual(["chat"]);
+    await bun.close();
+  });
+
+  it("does not lend a marker still held by an app past upgradeTimeout to the next request", async () => {
+    const bun = createBunHandlers(lateApp(100), { upgradeTimeout: 0.05 });
+    const { server } = fakeServer();
+    expect(((await bun.fetch(upgradeRequest("http://localhost/ws?user=alice"), server)) as Response).status).toBe(503);
+    // Alice's app has now appended her cookie to the answer it still held.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const refused = (await bun.fetch(upgradeRequest("http://localhost/ws?user=bob"), server)) as Response;
+    expect(refused.status).toBe(403);
+    // Before, the marker went back to the pool at the timeout: bob's 403 carried alice's cookie.
+    expect(refused.headers.get("set-cookie")).toBeNull();
     await bun.close();
   });
 });
