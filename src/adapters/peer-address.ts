@@ -25,7 +25,7 @@ function nodeSocket(peer: Peer): NodeSocketAddress | undefined {
   return (peer as unknown as { _internal: { nodeReq?: { socket?: NodeSocketAddress } } })._internal.nodeReq?.socket;
 }
 
-/** Node: the socket's own address and port. */
+/** crossws' Node peers (wsloop/crossws on Node): the socket's own address and port. */
 export function nodeAddress(peer: Peer): RemoteAddress | undefined {
   const socket = nodeSocket(peer);
   const address = socket?.remoteAddress;

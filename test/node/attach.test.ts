@@ -94,4 +94,19 @@ describe("attach", () => {
     expect(statusLine(text)).toBe("HTTP/1.1 503 Service Unavailable");
     expect(text).not.toContain("wsloop adapter");
   });
+
+  it("reports a socket another 'upgrade' listener took already to onError and keeps serving", async () => {
+    const { server, ws } = await host();
+    // A misconfigured host: a listener ahead of wsloop's takes every upgrade, wsloop's filter too.
+    const other = new WebSocketServer({ noServer: true });
+    server.on("upgrade", (req, socket, head) => other.handleUpgrade(req, socket, head, () => {}));
+    const errors: unknown[] = [];
+    attach(server, echo, { onError: (error) => errors.push(error) });
+    await exchange(`${ws}/ws`, upgradeHead(`${ws}/ws`), 500);
+    // Before, crossws' own copy of ws did not see the other's mark and answered a second handshake on the socket.
+    expect(String(errors[0])).toMatch(/handleUpgrade\(\) was called more than once/);
+    const text = await exchange(`${ws}/page`, "GET /page HTTP/1.1\r\nHost: x\r\n\r\n", 1_000);
+    expect(text).toContain("host:GET /page");
+    other.close();
+  });
 });
